@@ -165,7 +165,7 @@ class CompiledGraph:
         multi = one[self.card[one] > 1]
         return {int(i): int(np.flatnonzero(finite[i])[0]) for i in multi}
 
-    def with_evidence(self, evidence) -> "CompiledGraph":
+    def with_evidence(self, evidence) -> CompiledGraph:
         """Return a copy conditioned on ``evidence`` (``{var: state}``).
 
         Variables named by ``var_names`` may be given by name.
@@ -235,7 +235,7 @@ class CompiledGraph:
         return out.reshape(S)
 
     # ------------------------------------------------------------ conversion
-    def to_tables(self) -> "CompiledGraph":
+    def to_tables(self) -> CompiledGraph:
         """Copy in which every factor is a dense ``table`` (same factor order).
 
         Useful as a reference for structured factor types and for writers.
@@ -288,7 +288,8 @@ class CompiledGraph:
         if self.card.shape != (n_var,) or np.any(self.card < 1):
             raise ValueError("card must have n_var entries, each >= 1")
         vu = self.var_unary
-        if vu.dtype != FLOAT or vu.ndim != 2 or vu.shape != (n_var, int(self.card.max())) or vu.flags.writeable:
+        shape_ok = vu.ndim == 2 and vu.shape == (n_var, int(self.card.max()))
+        if vu.dtype != FLOAT or not shape_ok or vu.flags.writeable:
             raise ValueError("var_unary must be read-only float64 of shape (n_var, max(card))")
         if np.any(np.isnan(vu)) or np.any(vu == np.inf):
             raise ValueError("var_unary holds NaN or +inf")

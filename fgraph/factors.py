@@ -193,7 +193,7 @@ class TableType(FactorType):
             )
         # A factor that is zero everywhere makes Z = 0.
         if logp.size:
-            starts = ptr[:-1][sizes > 0]
+            starts = tptr[:-1][sizes > 0]
             mx = np.maximum.reduceat(logp, starts) if starts.size else np.zeros(0)
             dead = np.flatnonzero(mx == -np.inf)
             if dead.size:

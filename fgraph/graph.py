@@ -371,7 +371,9 @@ class FactorGraph:
         c = self.cards()
         if e.size and np.any(c[e] != 2):
             k = int(np.flatnonzero(np.any(c[e] != 2, axis=1))[0])
-            raise ValueError(f"ising factor on {e[k].tolist()} needs binary variables, cards {c[e[k]].tolist()}")
+            raise ValueError(
+                f"ising factor on {e[k].tolist()} needs binary variables, cards {c[e[k]].tolist()}"
+            )
         return self._ret(self._append("ising", deg, e.ravel(), {"J": Jr}), single)
 
     def add_potts(self, edges, J=1.0):
@@ -476,7 +478,9 @@ class FactorGraph:
         c = self.cards()
         if flat.size and np.any(c[flat] != 2):
             e = int(np.flatnonzero(c[flat] != 2)[0])
-            raise ValueError(f"parity factors need binary variables; variable {int(flat[e])} has card {int(c[flat[e]])}")
+            raise ValueError(
+                f"parity factors need binary variables; variable {int(flat[e])} has card {int(c[flat[e]])}"
+            )
         return self._append("parity", deg, flat, {"weight": w, "target": t})
 
     def add(self, kind: str, scopes, **params) -> np.ndarray:

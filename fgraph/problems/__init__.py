@@ -1,0 +1,1 @@
+"""Problem builders (placeholder: being written)."""
