@@ -455,9 +455,14 @@ class FactorGraph:
         """
         import scipy.sparse as sp
 
-        Hc = sp.csr_array(H)
+        # copy=True: canonicalising below must never rewrite the caller's matrix.
+        Hc = sp.csr_array(H, copy=True)
+        if Hc.ndim != 2:
+            raise ValueError(f"H must be 2-D, got shape {Hc.shape}")
         Hc.sum_duplicates()
         Hc.eliminate_zeros()
+        if Hc.nnz and np.any(Hc.data != 1):
+            raise ValueError("H must hold only 0/1 entries (a parity-check matrix over GF(2))")
         if Hc.shape[1] > self._n_var:
             raise ValueError(f"H has {Hc.shape[1]} columns but the graph has {self._n_var} variables")
         Hc.sort_indices()

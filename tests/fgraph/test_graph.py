@@ -319,3 +319,20 @@ def test_isolated_variables_allowed():
 def test_package_exports():
     for name in ("FactorGraph", "CompiledGraph", "read", "write", "exact", "problems"):
         assert hasattr(fgraph, name)
+
+
+def test_parity_checks_leave_caller_matrix_untouched():
+    import scipy.sparse as sp
+
+    # non-canonical CSR: unsorted indices and an explicit zero
+    data, cols, ptr = np.array([1, 0, 1], dtype=np.uint8), np.array([2, 1, 0]), np.array([0, 3])
+    H = sp.csr_array((data, cols, ptr), shape=(1, 3))
+    before = (H.data.copy(), H.indices.copy(), H.indptr.copy())
+    g = FactorGraph()
+    g.add_variables(3)
+    g.add_parity_checks(H)
+    for a, b in zip(before, (H.data, H.indices, H.indptr)):
+        np.testing.assert_array_equal(a, b)
+    assert g.compile().scope(0).tolist() == [0, 2]
+    with pytest.raises(ValueError, match="0/1"):
+        g.add_parity_checks(np.array([[2, 1, 0]]))
