@@ -15,7 +15,7 @@ from . import exact, problems
 from .compiled import CompiledGraph
 from .factors import FactorType, get_factor_type, register_factor_type
 from .graph import FactorGraph
-from .io import from_networkx, read, to_networkx, write
+from .io import from_networkx, read, read_evidence, to_networkx, write, write_evidence
 from .wiring import Wiring
 
 __all__ = [
@@ -28,7 +28,9 @@ __all__ = [
     "get_factor_type",
     "problems",
     "read",
+    "read_evidence",
     "register_factor_type",
     "to_networkx",
     "write",
+    "write_evidence",
 ]

@@ -23,7 +23,7 @@ from types import MappingProxyType
 import numpy as np
 
 from ._dtypes import FLOAT, INDEX, as_index, readonly
-from .factors import FactorType, freeze_params, get_factor_type, ragged_params
+from .factors import FactorType, freeze_params, get_factor_type
 from .wiring import Wiring
 
 __all__ = ["CompiledGraph"]
@@ -240,8 +240,7 @@ class CompiledGraph:
 
         Useful as a reference for structured factor types and for writers.
         """
-        logps = [self.log_table(a).ravel() for a in range(self.n_fac)]
-        params = freeze_params(ragged_params(logps))
+        params = freeze_params(self._dense_params())
         return replace(
             self,
             types=("table",) if self.n_fac else (),
@@ -249,6 +248,33 @@ class CompiledGraph:
             params=(params,) if self.n_fac else (),
             fac_param=readonly(np.arange(self.n_fac, dtype=INDEX)),
         )
+
+    def _dense_params(self) -> dict:
+        """``ptr``/``logp`` of every factor's dense log-table, in factor order."""
+        fdeg = self.wiring.fac_degree()
+        sizes = np.ones(self.n_fac, dtype=INDEX)
+        if self.n_edge:
+            nz = fdeg > 0
+            sizes[nz] = np.multiply.reduceat(self.card[self.edge_var], self.fac_ptr[:-1][nz])
+        ptr = np.zeros(self.n_fac + 1, dtype=INDEX)
+        np.cumsum(sizes, out=ptr[1:])
+        logp = np.empty(int(ptr[-1]), dtype=FLOAT)
+        for t, name in enumerate(self.types):
+            lo, hi = int(self.type_ptr[t]), int(self.type_ptr[t + 1])
+            rows = self.fac_param[lo:hi]
+            block = self.params[t]
+            if name == "ising":
+                # [[J, -J], [-J, J]] flattened in C order
+                J = block["J"][rows]
+                vals = np.stack([J, -J, -J, J], axis=1)
+                logp[ptr[lo] : ptr[hi]] = vals.ravel()
+            elif name in ("table", "unary") and np.array_equal(rows, np.arange(rows.size)):
+                src = block["ptr"]
+                logp[ptr[lo] : ptr[hi]] = block["logp"][src[0] : src[rows.size]]
+            else:
+                for a in range(lo, hi):
+                    logp[ptr[a] : ptr[a + 1]] = self.log_table(a).ravel()
+        return {"ptr": ptr, "logp": logp}
 
     def summary(self) -> dict:
         """Counts and degree statistics (used by ``mcover info``)."""
