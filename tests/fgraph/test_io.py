@@ -23,8 +23,6 @@ import fgraph
 from fgraph import FactorGraph
 from fgraph.io import read_evidence, write_evidence
 
-EXTERNAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "external"
-
 UAI_FILES = [f"uai2014/{n}.uai" for n in ("Grids_11", "Grids_12", "ObjectDetection_11", "Promedus_34",
                                           "Segmentation_11")] + ["asia/asia.uai"]
 FG_FILES = [f"libdai/{n}.fg" for n in ("alarm", "hoi1", "hoi2", "hoi3", "hoi4", "jtreemapbug", "maxprodbug",
@@ -34,10 +32,9 @@ ALL_FILES = UAI_FILES + FG_FILES + ALIST_FILES
 
 
 @pytest.fixture(scope="module")
-def ext() -> Path:
-    if not EXTERNAL.is_dir():
-        pytest.skip(f"external data folder not found at {EXTERNAL}")
-    return EXTERNAL
+def ext(external) -> Path:
+    """The external data folder (located by tests/conftest.py)."""
+    return external
 
 
 def assert_same(a, b, names=True):
