@@ -100,7 +100,13 @@ def as_generator(seed) -> np.random.Generator:
 
 
 def readonly(arr: np.ndarray) -> np.ndarray:
-    """Return ``arr`` (made contiguous) with its write flag cleared."""
+    """Return ``arr`` (made contiguous) with its write flag cleared.
+
+    Examples
+    --------
+    >>> a = readonly(np.arange(3))
+    >>> a.flags.writeable
+    False"""
     arr = np.ascontiguousarray(arr)
     arr.flags.writeable = False
     return arr

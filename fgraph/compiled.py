@@ -159,7 +159,15 @@ class CompiledGraph:
 
     # --------------------------------------------------------------- evidence
     def evidence(self) -> dict:
-        """Hard evidence: variables whose ``var_unary`` allows exactly one state."""
+        """Hard evidence: variables whose ``var_unary`` allows exactly one state.
+
+        Examples
+        --------
+        >>> import fgraph
+        >>> g = fgraph.FactorGraph(); _ = g.add_variables(3)
+        >>> g.set_evidence({2: 1})
+        >>> g.compile().evidence()
+        {2: 1}"""
         finite = np.isfinite(self.var_unary)
         one = np.flatnonzero(finite.sum(axis=1) == 1)
         multi = one[self.card[one] > 1]
@@ -239,6 +247,15 @@ class CompiledGraph:
         """Copy in which every factor is a dense ``table`` (same factor order).
 
         Useful as a reference for structured factor types and for writers.
+
+        Examples
+        --------
+        >>> import fgraph
+        >>> g = fgraph.FactorGraph(); _ = g.add_variables(2)
+        >>> _ = g.add_ising([0, 1], J=0.5)
+        >>> t = g.compile().to_tables()
+        >>> t.types, t.log_table(0).tolist()
+        (('table',), [[0.5, -0.5], [-0.5, 0.5]])
         """
         params = freeze_params(self._dense_params())
         return replace(
@@ -277,7 +294,16 @@ class CompiledGraph:
         return {"ptr": ptr, "logp": logp}
 
     def summary(self) -> dict:
-        """Counts and degree statistics (used by ``mcover info``)."""
+        """Counts and degree statistics (used by ``mcover info``).
+
+        Examples
+        --------
+        >>> import fgraph
+        >>> g = fgraph.FactorGraph(); _ = g.add_variables(card=[2, 3])
+        >>> _ = g.add_factor([0, 1], [[1, 2, 3], [4, 5, 6]])
+        >>> s = g.compile().summary()
+        >>> s["n_factors"], s["cardinalities"], s["factor_degree"]["max"]
+        (1, {2: 1, 3: 1}, 2)"""
         vdeg = self.wiring.var_degree()
         fdeg = self.wiring.fac_degree()
         cards, ccount = np.unique(self.card, return_counts=True)
@@ -302,7 +328,18 @@ class CompiledGraph:
 
     # ------------------------------------------------------------- validation
     def validate(self) -> None:
-        """Check every invariant; raise ValueError naming the first violation."""
+        """Check every invariant; raise ValueError naming the first violation.
+
+        Examples
+        --------
+        >>> import numpy as np, dataclasses, fgraph
+        >>> g = fgraph.FactorGraph(); _ = g.add_variables(2)
+        >>> cg = g.compile(); cg.validate()
+        >>> bad = np.array([2, 0]); bad.flags.writeable = False
+        >>> dataclasses.replace(cg, card=bad).validate()
+        Traceback (most recent call last):
+        ...
+        ValueError: card must have n_var entries, each >= 1"""
         self.wiring.validate()
         n_var, n_fac = self.n_var, self.n_fac
         if n_var < 1:

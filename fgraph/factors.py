@@ -46,11 +46,20 @@ __all__ = [
 
 
 def check_log_values(logp: np.ndarray, what: str) -> None:
-    """Refuse NaN and +inf in log-potentials (``-inf``, a hard zero, is allowed)."""
+    """Refuse NaN and +inf in log-potentials (``-inf``, a hard zero, is allowed).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_log_values(np.array([0.0, -np.inf]), "table")   # fine
+    >>> check_log_values(np.array([np.nan]), "table")
+    Traceback (most recent call last):
+    ...
+    ValueError: table: log-potential nan at flat entry 0 (NaN or +inf)"""
     bad = np.isnan(logp) | (logp == np.inf)
     if np.any(bad):
         k = int(np.flatnonzero(bad.ravel())[0])
-        raise ValueError(f"{what}: log-potential {logp.ravel()[k]!r} at flat entry {k} (NaN or +inf)")
+        raise ValueError(f"{what}: log-potential {float(logp.ravel()[k])!r} at flat entry {k} (NaN or +inf)")
 
 
 def probs_to_log(p: np.ndarray, what: str) -> np.ndarray:
@@ -59,7 +68,7 @@ def probs_to_log(p: np.ndarray, what: str) -> np.ndarray:
     if np.any(bad):
         k = int(np.flatnonzero(bad.ravel())[0])
         raise ValueError(
-            f"{what}: potential {p.ravel()[k]!r} at flat entry {k} "
+            f"{what}: potential {float(p.ravel()[k])!r} at flat entry {k} "
             "(potentials must be finite and >= 0)"
         )
     with np.errstate(divide="ignore"):
@@ -158,7 +167,14 @@ def _concat_ragged(blocks):
 
 
 class TableType(FactorType):
-    """Dense table of any arity; ragged rows ``logp[ptr[r]:ptr[r+1]]`` in C order."""
+    """Dense table of any arity; ragged rows ``logp[ptr[r]:ptr[r+1]]`` in C order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> params = {"ptr": np.array([0, 4]), "logp": np.log([1.0, 2.0, 3.0, 4.0])}
+    >>> np.exp(TableType().log_table(params, 0, [2, 2])).round(12).tolist()
+    [[1.0, 2.0], [3.0, 4.0]]"""
 
     name = "table"
     min_arity = 1
@@ -205,7 +221,14 @@ class TableType(FactorType):
 
 
 class UnaryType(TableType):
-    """A one-variable factor with its own table (kept as a factor, not as evidence)."""
+    """A one-variable factor with its own table (kept as a factor, not as evidence).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> params = {"ptr": np.array([0, 3]), "logp": np.zeros(3)}
+    >>> UnaryType().log_table(params, 0, [3]).tolist()
+    [0.0, 0.0, 0.0]"""
 
     name = "unary"
     min_arity = 1
@@ -213,7 +236,13 @@ class UnaryType(TableType):
 
 
 class IsingType(FactorType):
-    """Pairwise Ising coupling ``log psi = J s_i s_j`` on binary variables (s = 2x - 1)."""
+    """Pairwise Ising coupling ``log psi = J s_i s_j`` on binary variables (s = 2x - 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> IsingType().log_table({"J": np.array([0.5])}, 0, [2, 2]).tolist()
+    [[0.5, -0.5], [-0.5, 0.5]]"""
 
     name = "ising"
 
@@ -235,7 +264,13 @@ class IsingType(FactorType):
 
 
 class PottsType(FactorType):
-    """Pairwise Potts coupling ``log psi = J [x_i == x_j]`` (equal cardinalities)."""
+    """Pairwise Potts coupling ``log psi = J [x_i == x_j]`` (equal cardinalities).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> PottsType().log_table({"J": np.array([2.0])}, 0, [3, 3]).diagonal().tolist()
+    [2.0, 2.0, 2.0]"""
 
     name = "potts"
 
@@ -257,7 +292,14 @@ class PottsType(FactorType):
 
 
 class ParityType(FactorType):
-    """Parity check on binary variables: ``psi = 1`` if ``sum(x) % 2 == target`` else ``exp(-weight)``."""
+    """Parity check on binary variables: ``psi = 1`` if ``sum(x) % 2 == target`` else ``exp(-weight)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = {"weight": np.array([np.inf]), "target": np.array([0])}
+    >>> ParityType().log_table(p, 0, [2, 2]).tolist()
+    [[0.0, -inf], [-inf, 0.0]]"""
 
     name = "parity"
 
@@ -320,7 +362,12 @@ def register_factor_type(ftype: FactorType, overwrite: bool = False) -> FactorTy
 
 
 def get_factor_type(name: str) -> FactorType:
-    """Look up a registered factor type by name (clear error if unknown)."""
+    """Look up a registered factor type by name (clear error if unknown).
+
+    Examples
+    --------
+    >>> get_factor_type("parity")
+    ParityType(name='parity')"""
     try:
         return _REGISTRY[name]
     except KeyError:
@@ -331,7 +378,12 @@ def get_factor_type(name: str) -> FactorType:
 
 
 def factor_type_names() -> list[str]:
-    """Registered type names in registration order (the compile order of blocks)."""
+    """Registered type names in registration order (the compile order of blocks).
+
+    Examples
+    --------
+    >>> factor_type_names()[:5]
+    ['unary', 'table', 'ising', 'potts', 'parity']"""
     return list(_REGISTRY)
 
 

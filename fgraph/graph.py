@@ -365,7 +365,7 @@ class FactorGraph:
         Jr = scalar_rows(J, e.shape[0], "J")
         if not np.all(np.isfinite(Jr)):
             k = int(np.flatnonzero(~np.isfinite(Jr))[0])
-            raise ValueError(f"coupling J[{k}] = {Jr[k]!r} of edge {e[k].tolist()} is not finite")
+            raise ValueError(f"coupling J[{k}] = {float(Jr[k])!r} of edge {e[k].tolist()} is not finite")
         deg = np.full(e.shape[0], 2, dtype=INDEX)
         self._check_scopes(deg, e.ravel(), "ising factor")
         c = self.cards()
@@ -389,7 +389,7 @@ class FactorGraph:
         Jr = scalar_rows(J, e.shape[0], "J")
         if not np.all(np.isfinite(Jr)):
             k = int(np.flatnonzero(~np.isfinite(Jr))[0])
-            raise ValueError(f"coupling J[{k}] = {Jr[k]!r} of edge {e[k].tolist()} is not finite")
+            raise ValueError(f"coupling J[{k}] = {float(Jr[k])!r} of edge {e[k].tolist()} is not finite")
         deg = np.full(e.shape[0], 2, dtype=INDEX)
         self._check_scopes(deg, e.ravel(), "potts factor")
         c = self.cards()
@@ -475,7 +475,9 @@ class FactorGraph:
         t = int_rows(target, F, "target")
         if np.any(np.isnan(w) | (w < 0)):
             k = int(np.flatnonzero(np.isnan(w) | (w < 0))[0])
-            raise ValueError(f"parity factor {self._n_fac + k}: weight {w[k]!r} must be >= 0 (inf = hard)")
+            raise ValueError(
+                f"parity factor {self._n_fac + k}: weight {float(w[k])!r} must be >= 0 (inf = hard)"
+            )
         if np.any((t != 0) & (t != 1)):
             k = int(np.flatnonzero((t != 0) & (t != 1))[0])
             raise ValueError(f"parity factor {self._n_fac + k}: target {int(t[k])} must be 0 or 1")
@@ -549,6 +551,13 @@ class FactorGraph:
 
     def add_log_evidence(self, var, log_values) -> None:
         """Add soft evidence ``log phi_i(x)`` to variable(s) (summed with earlier evidence).
+
+        Examples
+        --------
+        >>> g = FactorGraph(); _ = g.add_variables(2, card=3)
+        >>> g.add_log_evidence([0, 1], [0.0, -1.0, -2.0])
+        >>> g.compile().var_unary[1].tolist()
+        [0.0, -1.0, -2.0]
 
         ``var`` is an int with ``log_values`` of shape (card,), or an array of F
         variables of equal cardinality with values (F, card).

@@ -24,7 +24,7 @@ from fgraph import exact
 __all__ = ["main", "build_parser"]
 
 #: ``info`` computes exact log Z only while log2(largest cluster table) stays below this.
-INFO_MAX_WIDTH = 22
+INFO_MAX_WIDTH = exact.DEFAULT_MAX_WIDTH
 
 
 def _finite_or_none(x):
@@ -104,7 +104,12 @@ def _demo(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``mcover`` command."""
+    """The argument parser of the ``mcover`` command.
+
+    Examples
+    --------
+    >>> build_parser().parse_args(["info", "model.uai", "--json"]).json
+    True"""
     p = argparse.ArgumentParser(
         prog="mcover",
         description="Message passing on factor graphs and their M-covers.",
@@ -129,7 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    """Entry point of the ``mcover`` console script; returns the exit status."""
+    """Entry point of the ``mcover`` console script; returns the exit status.
+
+    Examples
+    --------
+    >>> main(["demo", "--size", "3"])  # doctest: +ELLIPSIS
+    mcover demo: 3x3 Ising grid...
+    0"""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

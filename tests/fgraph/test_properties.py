@@ -116,3 +116,114 @@ def test_random_corruptions_are_refused(spec, kind, salt):
             scope = scope + 0.5
         g.add_factor(scope, table)
         g.compile()
+
+
+def _ro(a):
+    a = np.array(a)
+    a.flags.writeable = False
+    return a
+
+
+TAMPERS = [
+    "edge_var_range",
+    "edge_var_repeat",
+    "var_edges_order",
+    "var_ptr",
+    "fac_ptr",
+    "card_zero",
+    "card_shape",
+    "unary_nan",
+    "unary_pad",
+    "fac_param_range",
+    "logp_nan",
+    "logp_posinf",
+    "type_ptr",
+    "writable",
+]
+
+
+@SETTINGS
+@given(graph_specs(), st.sampled_from(TAMPERS))
+def test_validate_rejects_tampered_compiled_graphs(spec, kind):
+    """A compiled graph whose arrays break an invariant never passes validate()."""
+    from dataclasses import replace
+
+    cg = build(spec).compile()
+    w = cg.wiring
+    rng = np.random.default_rng(spec[-1])
+    wiring_kinds = ("edge_var_range", "edge_var_repeat", "var_edges_order", "var_ptr", "fac_ptr")
+    if kind in wiring_kinds and cg.n_edge < 2:
+        kind = "card_zero"
+    if kind in ("fac_param_range", "logp_nan", "logp_posinf", "type_ptr") and "table" not in cg.types:
+        kind = "unary_nan"
+    if kind == "writable":
+        bad = replace(cg, fac_param=np.array(cg.fac_param))
+    elif kind == "edge_var_range":
+        ev = np.array(w.edge_var)
+        ev[rng.integers(ev.size)] = cg.n_var + 1
+        bad = replace(cg, wiring=replace(w, edge_var=_ro(ev)))
+    elif kind == "edge_var_repeat":
+        degs = w.fac_degree()
+        if degs.max() < 2:
+            ev = np.array(w.edge_var)
+            ev[0] = (ev[0] + 1) % cg.n_var if cg.n_var > 1 else ev[0]
+            bad = replace(cg, wiring=replace(w, edge_var=_ro(ev)))  # breaks var_ptr/var_edges
+            if cg.n_var == 1:
+                bad = replace(cg, card=_ro(np.zeros(1, dtype=np.int64)))
+        else:
+            a = int(np.flatnonzero(degs >= 2)[0])
+            ev = np.array(w.edge_var)
+            ev[w.fac_ptr[a] + 1] = ev[w.fac_ptr[a]]
+            bad = replace(cg, wiring=replace(w, edge_var=_ro(ev)))
+    elif kind == "var_edges_order":
+        ve = np.array(w.var_edges)
+        ve[[0, -1]] = ve[[-1, 0]]
+        bad = replace(cg, wiring=replace(w, var_edges=_ro(ve)))
+    elif kind == "var_ptr":
+        vp = np.array(w.var_ptr)
+        vp[-1] += 1
+        bad = replace(cg, wiring=replace(w, var_ptr=_ro(vp)))
+    elif kind == "fac_ptr":
+        fp = np.array(w.fac_ptr)
+        fp[-1] -= 1
+        bad = replace(cg, wiring=replace(w, fac_ptr=_ro(fp)))
+    elif kind == "card_zero":
+        c = np.array(cg.card)
+        c[rng.integers(c.size)] = 0
+        bad = replace(cg, card=_ro(c))
+    elif kind == "card_shape":
+        bad = replace(cg, card=_ro(np.append(cg.card, 2)))
+    elif kind == "unary_nan":
+        vu = np.array(cg.var_unary)
+        vu[rng.integers(vu.shape[0]), 0] = np.nan
+        bad = replace(cg, var_unary=_ro(vu))
+    elif kind == "unary_pad":
+        vu = np.array(cg.var_unary)
+        if vu.shape[1] == int(cg.card.min()):
+            vu = np.concatenate([vu, np.zeros((vu.shape[0], 1))], axis=1)
+        else:
+            i = int(np.argmin(cg.card))
+            vu[i, -1] = 0.0
+        bad = replace(cg, var_unary=_ro(vu))
+    else:
+        t = cg.types.index("table")
+        params = dict(cg.params[t])
+        if kind == "fac_param_range":
+            fpar = np.array(cg.fac_param)
+            fpar[cg.type_ptr[t]] = 10**6
+            bad = replace(cg, fac_param=_ro(fpar))
+        elif kind in ("logp_nan", "logp_posinf"):
+            logp = np.array(params["logp"])
+            logp[rng.integers(logp.size)] = np.nan if kind == "logp_nan" else np.inf
+            params["logp"] = logp
+            from fgraph.factors import freeze_params
+
+            newp = list(cg.params)
+            newp[t] = freeze_params(params)
+            bad = replace(cg, params=tuple(newp))
+        elif kind == "type_ptr":
+            tp = np.array(cg.type_ptr)
+            tp[-1] += 1
+            bad = replace(cg, type_ptr=_ro(tp))
+    with pytest.raises(ValueError):
+        bad.validate()
