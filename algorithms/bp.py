@@ -1,0 +1,543 @@
+"""Belief propagation on any compiled factor graph (base graph or lift).
+
+The driver: configuration, schedules, Bethe free energy, MAP decoding.  The
+numerics live in :mod:`algorithms.bp_kernels` (Numba) and the per-type rules in
+:mod:`algorithms.bp_rules`.  Update equations, log domain (SCIENCE.md 1)::
+
+    mu_{i->a}(x) = log phi_i(x) + sum_{b in di \\ a} nu_{b->i}(x)
+    nu_{a->i}(x) = LSE_{x_da \\ x_i} [ log psi_a(x_da) + sum_{j in da \\ i} mu_{j->a}(x_j) ]
+
+max-product replaces LSE by max.  Damping mixes log-messages:
+``nu <- (1 - damping) nu_new + damping nu_old``.  The Bethe log partition function
+at the returned messages (normalisation-free message form)::
+
+    log Z_B = sum_a log Z_a + sum_i log Z_i - sum_(a,i) log Z_ai
+
+Schedules:
+
+* ``parallel`` (flooding): all v2f from the current f2v, then all f2v;
+* ``sequential``: factors in a fixed order (by type block, then id); each factor
+  reads fresh v2f computed from the current f2v and updates its messages at once;
+* ``residual``: always update the factor whose new messages differ most from the
+  current ones (Elidan, McGraw, Koller 2006), with a priority queue.
+
+Convergence: the residual of an iteration is the largest change of any
+factor-to-variable message, measured on normalised probabilities.  A run that
+reaches ``max_iter`` without the residual falling below ``tol`` returns
+``converged=False``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import time
+from dataclasses import dataclass, fields, replace
+from functools import cached_property
+
+import numpy as np
+
+from fgraph._dtypes import FLOAT, as_generator
+from fgraph.compiled import CompiledGraph
+
+from . import bp_kernels as K
+from ._jit import threads
+from .bp_rules import get_bp_rule
+
+__all__ = ["BPConfig", "BPResult", "run_bp", "bethe_log_z"]
+
+SCHEDULES = ("parallel", "sequential", "residual")
+MODES = ("sum", "max")
+
+
+@dataclass(frozen=True)
+class BPConfig:
+    """Settings of a BP run (a value: hashable, comparable, printable).
+
+    Parameters
+    ----------
+    mode : {'sum', 'max'}
+        Sum-product (marginals, Bethe log Z) or max-product (max-marginals, MAP).
+    damping : float in [0, 1)
+        Weight of the old message in the log-domain mixture.
+    tol : float > 0
+        Convergence threshold on the largest message change (probabilities).
+    max_iter : int >= 1
+        Largest number of sweeps (a sweep updates every factor once).
+    schedule : {'parallel', 'sequential', 'residual'}
+    n_threads : int or None
+        Threads for the parallel kernels (None: Numba's default).
+    fast_paths : bool
+        Use specialised kernels (pairwise tables) where they apply.
+
+    Examples
+    --------
+    >>> BPConfig(damping=0.5, schedule="sequential").identify()
+    'BP[mode=sum,schedule=sequential,damping=0.5,tol=1e-09,max_iter=1000]'
+    """
+
+    mode: str = "sum"
+    damping: float = 0.0
+    tol: float = 1e-9
+    max_iter: int = 1000
+    schedule: str = "parallel"
+    n_threads: int | None = None
+    fast_paths: bool = True
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
+        d = self.damping
+        if isinstance(d, bool) or not isinstance(d, (int, float)) or not (0.0 <= d < 1.0):
+            raise ValueError(f"damping must be a number in [0, 1), got {d!r}")
+        t = self.tol
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not (t > 0 and math.isfinite(t)):
+            raise ValueError(f"tol must be a positive finite number, got {t!r}")
+        m = self.max_iter
+        if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
+            raise ValueError(f"max_iter must be an int >= 1, got {m!r}")
+        n = self.n_threads
+        if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
+            raise ValueError(f"n_threads must be None or an int >= 1, got {n!r}")
+        if not isinstance(self.fast_paths, bool):
+            raise TypeError(f"fast_paths must be a bool, got {self.fast_paths!r}")
+
+    def identify(self) -> str:
+        """One-line description, e.g. ``BP[mode=sum,schedule=parallel,damping=0,tol=1e-09,max_iter=1000]``."""
+        extra = "" if self.n_threads is None else f",n_threads={self.n_threads}"
+        extra += "" if self.fast_paths else ",fast_paths=False"
+        return (
+            f"BP[mode={self.mode},schedule={self.schedule},damping={self.damping:g},"
+            f"tol={self.tol:g},max_iter={self.max_iter}{extra}]"
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class BPResult:
+    """Outcome of :func:`run_bp` (read-only arrays).
+
+    Attributes
+    ----------
+    graph : CompiledGraph
+    config : BPConfig
+    f2v, v2f : ndarray of float64, shape (n_edge, q_max)
+        Final normalised log-messages (``v2f`` recomputed from the final ``f2v``).
+    beliefs : ndarray of float64, shape (n_var, q_max)
+        Variable beliefs (probabilities; max-marginals normalised to max 1 in
+        max mode), zero beyond each variable's cardinality.
+    log_z : float
+        Bethe log partition function at the returned messages (in max mode: the
+        same expression with max for LSE, which equals the MAP log-score on trees).
+    converged : bool
+    n_iter : int
+        Sweeps performed.
+    residuals : ndarray of float64, shape (n_iter,)
+        Largest message change of each sweep.
+    map_state : ndarray of int64, shape (n_var,) or None
+        Max-product decoding (max mode only), jointly consistent on ties.
+    seconds : float
+        Wall time of the iterations.
+    """
+
+    graph: CompiledGraph
+    config: BPConfig
+    f2v: np.ndarray
+    v2f: np.ndarray
+    beliefs: np.ndarray
+    log_z: float
+    converged: bool
+    n_iter: int
+    residuals: np.ndarray
+    map_state: np.ndarray | None = None
+    seconds: float = 0.0
+
+    @cached_property
+    def marginals(self) -> list:
+        """One 1-D probability array per variable (length ``card[i]``), as fgraph.exact returns."""
+        card = self.graph.card
+        return [self.beliefs[i, : card[i]].copy() for i in range(self.graph.n_var)]
+
+    @property
+    def messages(self) -> tuple:
+        """``(f2v, v2f)``: the final messages (warm-start with ``init=result.f2v``)."""
+        return self.f2v, self.v2f
+
+    def factor_belief(self, a: int) -> np.ndarray:
+        """Belief b_a over the scope of factor ``a`` (probabilities, axes in argument order).
+
+        Returns
+        -------
+        ndarray of float64, shape ``tuple(graph.scope_cards(a))``
+        """
+        g = self.graph
+        if not 0 <= a < g.n_fac:
+            raise IndexError(f"factor {a} out of range 0..{g.n_fac - 1}")
+        tab = g.log_table(a)
+        score = tab.copy()
+        for k, e in enumerate(range(g.fac_ptr[a], g.fac_ptr[a + 1])):
+            shape = [1] * tab.ndim
+            shape[k] = tab.shape[k]
+            score = score + self.v2f[e, : tab.shape[k]].reshape(shape)
+        m = np.max(score)
+        if not np.isfinite(m):
+            return np.full(tab.shape, np.nan)
+        p = np.exp(score - m)
+        return p / (np.max(p) if self.config.mode == "max" else p.sum())
+
+    def factor_beliefs(self) -> list:
+        """Beliefs of every factor (see :meth:`factor_belief`)."""
+        return [self.factor_belief(a) for a in range(self.graph.n_fac)]
+
+    def summary(self) -> str:
+        """One line: configuration, convergence, iterations, log Z."""
+        return (
+            f"{self.config.identify()}: converged={self.converged} after {self.n_iter} sweeps, "
+            f"residual {self.residuals[-1] if self.residuals.size else float('nan'):.2e}, "
+            f"log Z = {self.log_z:.10g}"
+        )
+
+
+def _rules(graph):
+    return [get_bp_rule(name) for name in graph.types]
+
+
+def _init_messages(graph, init, rng):
+    n_edge, q = graph.n_edge, graph.q_max
+    card_e = graph.card[graph.edge_var]
+    pad = np.arange(q)[None, :] >= card_e[:, None]
+    if init is None or (isinstance(init, str) and init == "uniform"):
+        f2v = np.where(pad, -np.inf, 0.0)
+        f2v = f2v - np.where(pad, 0.0, np.log(card_e)[:, None])
+    elif isinstance(init, str) and init == "random":
+        f2v = np.log(rng.random((n_edge, q)) + 1e-3)
+        f2v[pad] = -np.inf
+    elif isinstance(init, str):
+        raise ValueError(f"init must be 'uniform', 'random' or a message array, got {init!r}")
+    else:
+        arr = np.asarray(init, dtype=FLOAT)
+        if arr.shape != (n_edge, q):
+            raise ValueError(
+                f"init messages must have shape (n_edge, q_max) = {(n_edge, q)}, got {arr.shape}"
+            )
+        if np.any(np.isnan(arr)) or np.any(arr == np.inf):
+            raise ValueError("init messages hold NaN or +inf")
+        f2v = np.where(pad, -np.inf, arr)
+        if np.any(np.all(np.isneginf(f2v), axis=1)):
+            e = int(np.flatnonzero(np.all(np.isneginf(f2v), axis=1))[0])
+            raise ValueError(f"init message on edge {e} is -inf in every state")
+    f2v = np.ascontiguousarray(f2v, dtype=FLOAT)
+    # normalise every row to LSE 0
+    m = np.max(f2v, axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = m + np.log(np.sum(np.exp(f2v - m), axis=1, keepdims=True))
+    f2v -= z
+    return f2v
+
+
+def _var_sweep(graph, f2v, v2f, max_mode):
+    K.var_sweep(graph.var_ptr, graph.var_edges, graph.var_unary, graph.card, f2v, v2f, max_mode)
+
+
+def bethe_log_z(graph, f2v, v2f=None, max_mode: bool = False) -> float:
+    """Bethe log partition function at the messages ``f2v`` (message form).
+
+    ``log Z_B = sum_a log Z_a + sum_i log Z_i - sum_(a,i) log Z_ai``; ``v2f`` is
+    recomputed from ``f2v`` when not given.  At a BP fixed point this equals
+    ``-F_Bethe`` of the beliefs.
+
+    Parameters
+    ----------
+    graph : CompiledGraph
+    f2v : ndarray of float64, shape (n_edge, q_max)
+    v2f : ndarray of float64, shape (n_edge, q_max), optional
+    max_mode : bool
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    On a tree BP is exact:
+
+    >>> import fgraph
+    >>> g = fgraph.FactorGraph(); _ = g.add_variables(3)
+    >>> _ = g.add_ising([[0, 1], [1, 2]], J=0.5)
+    >>> r = run_bp(g.compile())
+    >>> abs(bethe_log_z(r.graph, r.f2v) - fgraph.exact.log_z(r.graph)) < 1e-12
+    True
+    """
+    f2v = np.ascontiguousarray(f2v, dtype=FLOAT)
+    if v2f is None:
+        v2f = np.empty_like(f2v)
+        _var_sweep(graph, f2v, v2f, max_mode)
+    za = np.zeros(graph.n_fac)
+    for t, rule in enumerate(_rules(graph)):
+        lo, hi = int(graph.type_ptr[t]), int(graph.type_ptr[t + 1])
+        rule.log_z(graph, t, lo, hi, v2f, za, max_mode)
+    zi = np.zeros(graph.n_var)
+    K.var_log_z(graph.var_ptr, graph.var_edges, graph.var_unary, graph.card, f2v, zi, max_mode)
+    zai = np.zeros(graph.n_edge)
+    K.edge_log_z(graph.edge_var, graph.card, v2f, f2v, zai, max_mode)
+    total = za.sum() + zi.sum() - zai.sum()
+    if np.isnan(total):  # -inf - (-inf): a contradiction somewhere
+        return -math.inf
+    return float(total)
+
+
+def run_bp(graph, config=None, init=None, seed=None, callback=None, **config_overrides) -> BPResult:
+    """Run belief propagation on a compiled graph (or a lift).
+
+    Parameters
+    ----------
+    graph : CompiledGraph
+    config : BPConfig, optional
+    init : None, 'uniform', 'random' or ndarray of float64, shape (n_edge, q_max)
+        Initial factor-to-variable log-messages (warm start with a previous
+        result's ``f2v``).
+    seed : int, None or numpy Generator
+        For ``init='random'``.
+    callback : callable, optional
+        ``callback(iteration, residual)`` after every sweep; returning True stops
+        the run (reported as not converged unless the residual is below tol).
+    **config_overrides
+        Fields of :class:`BPConfig` (e.g. ``damping=0.5``) overriding ``config``.
+
+    Returns
+    -------
+    BPResult
+
+    Examples
+    --------
+    >>> import fgraph
+    >>> g = fgraph.FactorGraph(); _ = g.add_variables(3)
+    >>> _ = g.add_ising([[0, 1], [1, 2], [2, 0]], J=0.3)
+    >>> g.add_field(0, 0.2)
+    >>> r = run_bp(g.compile(), tol=1e-12)
+    >>> r.converged, r.marginals[0].round(4).tolist()
+    (True, [0.3965, 0.6035])
+    >>> run_bp(g.compile(), mode="max").map_state.tolist()
+    [1, 1, 1]
+    """
+    if not isinstance(graph, CompiledGraph):
+        raise TypeError(
+            f"graph must be a CompiledGraph (call FactorGraph.compile()), got {type(graph).__name__}"
+        )
+    if config is None:
+        config = BPConfig()
+    if not isinstance(config, BPConfig):
+        raise TypeError(f"config must be a BPConfig, got {type(config).__name__}")
+    if config_overrides:
+        names = {f.name for f in fields(BPConfig)}
+        bad = sorted(set(config_overrides) - names)
+        if bad:
+            raise TypeError(f"unknown BP option(s) {bad}; BPConfig fields are {sorted(names)}")
+        config = replace(config, **config_overrides)
+    if callback is not None and not callable(callback):
+        raise TypeError("callback must be callable")
+    rules = _rules(graph)  # a missing rule is reported before any work
+    rng = as_generator(seed)
+    max_mode = config.mode == "max"
+    f2v = _init_messages(graph, init, rng)
+    v2f = np.empty_like(f2v)
+    new = np.full_like(f2v, -np.inf)
+    work = np.zeros_like(f2v)
+    res_e = np.zeros(graph.n_edge)
+    history = []
+    converged = False
+    t0 = time.perf_counter()
+    with threads(config.n_threads):
+        if config.schedule == "residual":
+            history, converged = _residual(graph, rules, config, f2v, v2f, new, work, max_mode, callback)
+        else:
+            for it in range(config.max_iter):
+                if config.schedule == "parallel":
+                    _var_sweep(graph, f2v, v2f, max_mode)
+                    for t, rule in enumerate(rules):
+                        lo, hi = int(graph.type_ptr[t]), int(graph.type_ptr[t + 1])
+                        rule.f2v(graph, t, lo, hi, v2f, new, work, max_mode, config.fast_paths)
+                    K.damp_commit(f2v, new, graph.edge_var, graph.card, config.damping, max_mode, res_e)
+                    r = float(res_e.max()) if res_e.size else 0.0
+                else:
+                    r = _sequential_sweep(graph, rules, config, f2v, v2f, new, work, max_mode)
+                history.append(r)
+                if r < config.tol:
+                    converged = True
+                if callback is not None and callback(it + 1, r):
+                    break
+                if converged:
+                    break
+        _var_sweep(graph, f2v, v2f, max_mode)
+        log_z = bethe_log_z(graph, f2v, v2f, max_mode)
+        beliefs = np.empty((graph.n_var, graph.q_max))
+        K.var_beliefs(graph.var_ptr, graph.var_edges, graph.var_unary, graph.card, f2v, beliefs, max_mode)
+    seconds = time.perf_counter() - t0
+    with np.errstate(invalid="ignore"):
+        probs = np.exp(beliefs)
+    probs[np.isnan(probs)] = 0.0
+    map_state = _decode(graph, rules, config, f2v, probs) if max_mode else None
+    for arr in (f2v, v2f, probs):
+        arr.flags.writeable = False
+    hist = np.asarray(history, dtype=FLOAT)
+    hist.flags.writeable = False
+    if map_state is not None:
+        map_state.flags.writeable = False
+    return BPResult(
+        graph=graph, config=config, f2v=f2v, v2f=v2f, beliefs=probs, log_z=log_z, converged=converged,
+        n_iter=len(history), residuals=hist, map_state=map_state, seconds=seconds,
+    )
+
+
+def _sequential_sweep(graph, rules, config, f2v, v2f, new, work, max_mode):
+    r = 0.0
+    for t, rule in enumerate(rules):
+        lo, hi = int(graph.type_ptr[t]), int(graph.type_ptr[t + 1])
+        order = np.arange(lo, hi, dtype=np.int64)
+        got = rule.sweep_sequential(graph, t, order, f2v, v2f, new, work, config.damping, max_mode,
+                                    config.fast_paths)
+        if got is None:  # user rule without a fused sweep: one factor at a time
+            got = 0.0
+            for a in range(lo, hi):
+                _load(graph, a, f2v, v2f, max_mode)
+                rule.f2v(graph, t, a, a + 1, v2f, new, work, max_mode, config.fast_paths)
+                got = max(got, K.commit_factor(a, graph.fac_ptr, graph.edge_var, graph.card, f2v, new,
+                                               config.damping, max_mode))
+        r = max(r, float(got))
+    return r
+
+
+def _load(graph, a, f2v, v2f, max_mode):
+    K.load_cavities(a, graph.fac_ptr, graph.edge_var, graph.var_ptr, graph.var_edges, graph.var_unary,
+                    graph.card, f2v, v2f, max_mode)
+
+
+def _residual(graph, rules, config, f2v, v2f, new, work, max_mode, callback):
+    """Residual BP: a priority queue of factors keyed by the change their update would make."""
+    n_fac = graph.n_fac
+    history = []
+    if n_fac == 0:
+        return [0.0], True
+    type_of = np.searchsorted(graph.type_ptr, np.arange(n_fac), side="right") - 1
+    fac_ptr, edge_var, card = graph.fac_ptr, graph.edge_var, graph.card
+    version = np.zeros(n_fac, dtype=np.int64)
+    res = np.zeros(n_fac)
+
+    def candidate(a):
+        t = int(type_of[a])
+        _load(graph, a, f2v, v2f, max_mode)
+        rules[t].f2v(graph, t, a, a + 1, v2f, new, work, max_mode, config.fast_paths)
+        return K.factor_residual(a, fac_ptr, edge_var, card, f2v, new)
+
+    heap = []
+    for a in range(n_fac):
+        res[a] = candidate(a)
+        heap.append((-res[a], a, 0))
+    heapq.heapify(heap)
+    budget = config.max_iter * n_fac
+    updates = 0
+    converged = False
+    sweep_max = 0.0
+    while heap and updates < budget:
+        negr, a, ver = heapq.heappop(heap)
+        if ver != version[a]:
+            continue
+        if -negr < config.tol:
+            converged = True
+            break
+        candidate(a)  # the stored candidate may be stale in `new`: recompute
+        r = K.commit_factor(a, fac_ptr, edge_var, card, f2v, new, config.damping, max_mode)
+        sweep_max = max(sweep_max, r)
+        updates += 1
+        version[a] += 1
+        res[a] = candidate(a)
+        heapq.heappush(heap, (-res[a], a, int(version[a])))
+        touched = set()
+        for e in range(fac_ptr[a], fac_ptr[a + 1]):
+            i = edge_var[e]
+            for k in range(graph.var_ptr[i], graph.var_ptr[i + 1]):
+                b = int(graph.edge_fac[graph.var_edges[k]])
+                if b != a:
+                    touched.add(b)
+        for b in touched:
+            version[b] += 1
+            res[b] = candidate(b)
+            heapq.heappush(heap, (-res[b], b, int(version[b])))
+        if updates % n_fac == 0:
+            history.append(sweep_max)
+            if callback is not None and callback(len(history), sweep_max):
+                break
+            sweep_max = 0.0
+    if updates % n_fac or not history:
+        history.append(max(sweep_max, float(res.max())) if not converged else float(res.max()))
+    if not converged and res.max() < config.tol:
+        converged = True
+    return history, converged
+
+
+def _decode(graph, rules, config, f2v, probs):
+    """MAP state from max-marginals; backtracking when ties make argmax ambiguous.
+
+    Fast path: argmax of each belief.  If some belief has a tie (within 1e-9 of
+    its max) or the decoded state has zero weight, variables are fixed one at a
+    time in breadth-first order: each takes the best state given the variables
+    already fixed (their messages clamped to one-hot), which on trees yields a
+    jointly optimal state.
+    """
+    n_var = graph.n_var
+    state = np.argmax(probs, axis=1).astype(np.int64)
+    card = graph.card
+    valid = np.arange(probs.shape[1])[None, :] < card[:, None]
+    near = (probs >= np.max(probs, axis=1, keepdims=True) - 1e-9) & valid
+    ties = np.sum(near, axis=1) > 1
+    if not np.any(ties) and np.isfinite(graph.log_score(state)):
+        return state
+    max_mode = True
+    v2f = np.empty_like(f2v)
+    K.var_sweep(graph.var_ptr, graph.var_edges, graph.var_unary, card, f2v, v2f, max_mode)
+    fixed = np.full(n_var, -1, dtype=np.int64)
+    new = np.full_like(f2v, -np.inf)
+    work = np.zeros_like(f2v)
+    type_of = np.searchsorted(graph.type_ptr, np.arange(graph.n_fac), side="right") - 1
+    order = _bfs_order(graph)
+    for i in order:
+        score = np.array(graph.var_unary[i, : card[i]], dtype=FLOAT)
+        for k in range(graph.var_ptr[i], graph.var_ptr[i + 1]):
+            e = graph.var_edges[k]
+            a = int(graph.edge_fac[e])
+            t = int(type_of[a])
+            rules[t].f2v(graph, t, a, a + 1, v2f, new, work, True, config.fast_paths)
+            score = score + new[e, : card[i]]
+        x = int(np.argmax(score))
+        fixed[i] = x
+        # clamp: every message from i now says "i = x"
+        for k in range(graph.var_ptr[i], graph.var_ptr[i + 1]):
+            e = graph.var_edges[k]
+            v2f[e, :] = -np.inf
+            v2f[e, x] = 0.0
+    return fixed
+
+
+def _bfs_order(graph):
+    """Variables in breadth-first order over the factor graph (components in id order)."""
+    import collections
+
+    seen = np.zeros(graph.n_var, dtype=bool)
+    out = []
+    for root in range(graph.n_var):
+        if seen[root]:
+            continue
+        seen[root] = True
+        dq = collections.deque([root])
+        while dq:
+            i = dq.popleft()
+            out.append(i)
+            for k in range(graph.var_ptr[i], graph.var_ptr[i + 1]):
+                a = graph.edge_fac[graph.var_edges[k]]
+                for e in range(graph.fac_ptr[a], graph.fac_ptr[a + 1]):
+                    j = graph.edge_var[e]
+                    if not seen[j]:
+                        seen[j] = True
+                        dq.append(j)
+    return out
