@@ -13,7 +13,7 @@ Examples
 (True, 1.506409)
 """
 
-from .bp import BPConfig, BPResult, bethe_log_z, run_bp
+from .bp import BPConfig, BPProgress, BPResult, bethe_log_z, run_bp
 from .bp_rules import (
     BPRule,
     IsingRule,
@@ -30,6 +30,7 @@ from .bp_rules import (
 
 __all__ = [
     "BPConfig",
+    "BPProgress",
     "BPResult",
     "BPRule",
     "IsingRule",

@@ -44,7 +44,7 @@ from . import bp_kernels as K
 from ._jit import threads
 from .bp_rules import get_bp_rule
 
-__all__ = ["BPConfig", "BPResult", "run_bp", "bethe_log_z"]
+__all__ = ["BPConfig", "BPProgress", "BPResult", "run_bp", "bethe_log_z"]
 
 SCHEDULES = ("parallel", "sequential", "residual")
 MODES = ("sum", "max")
@@ -139,6 +139,8 @@ class BPResult:
         Max-product decoding (max mode only), jointly consistent on ties.
     seconds : float
         Wall time of the iterations.
+    stopped_early : bool
+        A callback ended the run.
     """
 
     graph: CompiledGraph
@@ -152,6 +154,7 @@ class BPResult:
     residuals: np.ndarray
     map_state: np.ndarray | None = None
     seconds: float = 0.0
+    stopped_early: bool = False
 
     @cached_property
     def marginals(self) -> list:
@@ -197,6 +200,41 @@ class BPResult:
             f"residual {self.residuals[-1] if self.residuals.size else float('nan'):.2e}, "
             f"log Z = {self.log_z:.10g}"
         )
+
+
+class BPProgress:
+    """What a callback sees after each sweep (views valid only during the call).
+
+    Attributes
+    ----------
+    iteration : int
+        Sweeps done so far (1-based).
+    residual : float
+        Largest message change of the last sweep.
+    f2v : ndarray of float64, shape (n_edge, q_max)
+        Current factor-to-variable messages (read-only view).
+    graph : CompiledGraph
+    """
+
+    __slots__ = ("iteration", "residual", "f2v", "graph", "_max_mode")
+
+    def __init__(self, iteration, residual, f2v, graph, max_mode):
+        self.iteration = iteration
+        self.residual = residual
+        self.f2v = f2v
+        self.graph = graph
+        self._max_mode = max_mode
+
+    def log_beliefs(self) -> np.ndarray:
+        """Current normalised log-beliefs, float64 (n_var, q_max)."""
+        g = self.graph
+        out = np.empty((g.n_var, g.q_max))
+        K.var_beliefs(g.var_ptr, g.var_edges, g.var_unary, g.card, self.f2v, out, self._max_mode)
+        return out
+
+    def hard_decision(self) -> np.ndarray:
+        """Argmax of the current beliefs, int64 (n_var,) (ties: lowest state)."""
+        return np.argmax(self.log_beliefs(), axis=1).astype(np.int64)
 
 
 def _rules(graph):
@@ -300,8 +338,10 @@ def run_bp(graph, config=None, init=None, seed=None, callback=None, **config_ove
     seed : int, None or numpy Generator
         For ``init='random'``.
     callback : callable, optional
-        ``callback(iteration, residual)`` after every sweep; returning True stops
-        the run (reported as not converged unless the residual is below tol).
+        ``callback(progress)`` after every sweep with a :class:`BPProgress`
+        (iteration, residual, current messages, ``hard_decision()``); returning
+        True stops the run early.  ``converged`` then reports whether the last
+        residual was below ``tol``; ``stopped_early`` is set.
     **config_overrides
         Fields of :class:`BPConfig` (e.g. ``damping=0.5``) overriding ``config``.
 
@@ -347,10 +387,15 @@ def run_bp(graph, config=None, init=None, seed=None, callback=None, **config_ove
     res_e = np.zeros(graph.n_edge)
     history = []
     converged = False
+    stopped = False
     t0 = time.perf_counter()
     with threads(config.n_threads):
         if config.schedule == "residual":
-            history, converged = _residual(graph, rules, config, f2v, v2f, new, work, max_mode, callback)
+            flag = [False]
+            history, converged = _residual(
+                graph, rules, config, f2v, v2f, new, work, max_mode, callback, flag
+            )
+            stopped = flag[0]
         else:
             for it in range(config.max_iter):
                 if config.schedule == "parallel":
@@ -365,7 +410,8 @@ def run_bp(graph, config=None, init=None, seed=None, callback=None, **config_ove
                 history.append(r)
                 if r < config.tol:
                     converged = True
-                if callback is not None and callback(it + 1, r):
+                if callback is not None and callback(BPProgress(it + 1, r, _ro_view(f2v), graph, max_mode)):
+                    stopped = True
                     break
                 if converged:
                     break
@@ -386,7 +432,7 @@ def run_bp(graph, config=None, init=None, seed=None, callback=None, **config_ove
         map_state.flags.writeable = False
     return BPResult(
         graph=graph, config=config, f2v=f2v, v2f=v2f, beliefs=probs, log_z=log_z, converged=converged,
-        n_iter=len(history), residuals=hist, map_state=map_state, seconds=seconds,
+        n_iter=len(history), residuals=hist, map_state=map_state, seconds=seconds, stopped_early=stopped,
     )
 
 
@@ -413,7 +459,13 @@ def _load(graph, a, f2v, v2f, max_mode):
                     graph.card, f2v, v2f, max_mode)
 
 
-def _residual(graph, rules, config, f2v, v2f, new, work, max_mode, callback):
+def _ro_view(a):
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
+def _residual(graph, rules, config, f2v, v2f, new, work, max_mode, callback, stopped):
     """Residual BP: a priority queue of factors keyed by the change their update would make."""
     n_fac = graph.n_fac
     history = []
@@ -466,7 +518,10 @@ def _residual(graph, rules, config, f2v, v2f, new, work, max_mode, callback):
             heapq.heappush(heap, (-res[b], b, int(version[b])))
         if updates % n_fac == 0:
             history.append(sweep_max)
-            if callback is not None and callback(len(history), sweep_max):
+            if callback is not None and callback(
+                BPProgress(len(history), sweep_max, _ro_view(f2v), graph, max_mode)
+            ):
+                stopped[0] = True
                 break
             sweep_max = 0.0
     if updates % n_fac or not history:
