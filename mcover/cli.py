@@ -1,6 +1,6 @@
 """The ``mcover`` command line.
 
-Subcommands (this release): ``info FILE`` and ``demo``.  Every subcommand prints
+Subcommands (this release): ``info FILE``, ``bp FILE`` and ``demo``.  Every subcommand prints
 a readable table by default and, with ``--json``, one JSON object on stdout
 whose keys are documented in README.md and kept stable.  Errors in user input
 (missing or malformed files, bad options) exit with status 2 and a one-line
@@ -71,35 +71,110 @@ def _info(args) -> int:
     return 0
 
 
+def _bp(args) -> int:
+    import algorithms
+
+    g = fgraph.read(args.file, evidence=args.evidence)
+    cfg = algorithms.BPConfig(
+        mode=args.mode, damping=args.damping, schedule=args.schedule, max_iter=args.max_iter, tol=args.tol,
+        n_threads=args.threads,
+    )
+    res = algorithms.run_bp(g, cfg, init=args.init, seed=args.seed)
+    names = g.var_names or tuple(str(i) for i in range(g.n_var))
+    out = {
+        "file": str(args.file),
+        "config": cfg.identify(),
+        "converged": bool(res.converged),
+        "iterations": int(res.n_iter),
+        "residual": float(res.residuals[-1]) if res.residuals.size else None,
+        "log_z": _finite_or_none(res.log_z),
+        "seconds": round(res.seconds, 4),
+        "variables": list(names),
+        "marginals": [m.tolist() for m in res.marginals],
+    }
+    if res.map_state is not None:
+        out["map_state"] = res.map_state.tolist()
+        out["map_log_score"] = _finite_or_none(g.log_score(res.map_state))
+    if args.json:
+        print(json.dumps(out))
+        return 0
+    print(f"{cfg.identify()} on {args.file}")
+    print(
+        f"converged: {res.converged}   sweeps: {res.n_iter}   last residual: {out['residual']:.2e}   "
+        f"time: {res.seconds:.3f} s"
+    )
+    label = "log Z (Bethe)" if args.mode == "sum" else "max-product log score (Bethe form)"
+    print(f"{label}: {res.log_z:.10g}")
+    if res.map_state is not None:
+        print(f"MAP state log-score: {out['map_log_score']:.10g}")
+    shown = range(min(g.n_var, args.show))
+    head = "max-marginal" if args.mode == "max" else "marginal"
+    print(f"\n{'variable':>10}  {head}" + ("   MAP" if res.map_state is not None else ""))
+    for i in shown:
+        probs = " ".join(f"{p:.4f}" for p in res.marginals[i])
+        extra = f"   {int(res.map_state[i])}" if res.map_state is not None else ""
+        print(f"{names[i]:>10}  {probs}{extra}")
+    if g.n_var > args.show:
+        print(f"... {g.n_var - args.show} more (use --show N or --json)")
+    if not res.converged:
+        print("\nwarning: BP did not converge; try --damping 0.5 or --schedule sequential", file=sys.stderr)
+    return 0
+
+
 def _deg(d) -> str:
     return f"min {d['min']}, mean {d['mean']:.3g}, max {d['max']}"
 
 
 def _demo(args) -> int:
-    """Exact inference on a small ferromagnetic Ising grid across temperatures."""
-    from fgraph.problems import ising_grid
+    """BP against exact inference on a small Ising grid, then BP decoding of an LDPC code."""
+    import algorithms
+    from fgraph.problems import ising_grid, ldpc, regular_ldpc
 
     L = args.size
     t0 = time.perf_counter()
-    print(f"mcover demo: {L}x{L} Ising grid, J = 1, h = 0.1, exact inference by variable elimination\n")
-    print(f"{'beta':>6} {'log Z / n':>11} {'<s> (mean)':>11} {'P(s=+1) corner':>15} {'MAP log-score':>14}")
+    print(f"mcover demo 1/2: belief propagation vs exact inference, {L}x{L} Ising grid (J = 1, h = 0.1)\n")
+    print(
+        f"{'beta':>6} {'log Z/n exact':>14} {'log Z/n Bethe':>14} {'max|p_BP - p|':>14} {'sweeps':>7} "
+        f"{'MAP ok':>7}"
+    )
     rows = []
     for beta in (0.1, 0.3, 0.4407, 0.6, 1.0):
         g = ising_grid(L, J=1.0, h=0.1, beta=beta).graph
-        lz = exact.log_z(g)
-        marg = exact.marginals(g)
-        p_up = np.array([m[1] for m in marg])
-        state, score = exact.map_state(g)
-        mag = float(np.mean(2 * p_up - 1))
-        rows.append({"beta": beta, "log_z": float(lz), "magnetisation": mag, "map_score": float(score)})
-        print(f"{beta:6.4g} {lz / g.n_var:11.6f} {mag:11.4f} {p_up[0]:15.4f} {score:14.4f}")
+        ex = exact.infer(g)
+        bp = algorithms.run_bp(g, damping=0.3, max_iter=2000)
+        err = max(float(np.max(np.abs(bp.marginals[i] - ex.marginals[i]))) for i in range(g.n_var))
+        mp = algorithms.run_bp(g, mode="max", damping=0.3, max_iter=2000)
+        _, best = exact.map_state(g)
+        map_ok = bool(abs(g.log_score(mp.map_state) - best) < 1e-9)
+        rows.append({
+            "beta": beta, "log_z": float(ex.log_z), "bethe_log_z": float(bp.log_z), "max_marginal_error": err,
+            "iterations": int(bp.n_iter), "converged": bool(bp.converged), "map_ok": map_ok,
+        })
+        print(
+            f"{beta:6.4g} {ex.log_z / g.n_var:14.6f} {bp.log_z / g.n_var:14.6f} {err:14.2e} "
+            f"{bp.n_iter:7d} {'yes' if map_ok else 'no':>7}"
+        )
     print(
-        "\nAt beta_c = 0.4407 (Onsager's square-lattice point) the magnetisation rises sharply;"
-        "\nthe all-up MAP state scores beta*(2L(L-1) + 0.1*L^2) on this open grid."
+        "\nBethe is exact on trees; on the grid its short loops cost accuracy near beta_c = 0.4407 "
+        "(Onsager),\nwhile deep in either phase BP is accurate and max-product finds the MAP state."
     )
-    print(f"\ndone in {time.perf_counter() - t0:.2f} s. Next: mcover info FILE  (a .uai, .fg or .alist file)")
+    n = args.code_length
+    print(f"\nmcover demo 2/2: BP decoding of a random (3,6)-regular LDPC code, n = {n}, erasure channel\n")
+    print(f"{'erasure p':>10} {'erased':>8} {'left after BP':>14} {'sweeps':>7}")
+    H = regular_ldpc(n, 3, 6, seed=1)
+    codes = []
+    for p in (0.30, 0.40, 0.45, 0.50):
+        prob = ldpc(H, "bec", p=p, seed=2)
+        res = algorithms.run_bp(prob.graph, max_iter=500)
+        erased = int(np.sum(prob.meta["y"] < 0))
+        left = int(np.sum(np.max(res.beliefs, axis=1) < 1 - 1e-9))
+        codes.append({"p": p, "erased": erased, "unresolved": left, "iterations": int(res.n_iter)})
+        print(f"{p:10.2f} {erased:8d} {left:14d} {res.n_iter:7d}")
+    print("\nDensity evolution puts the BP threshold of (3,6) codes at p = 0.4294: below it BP recovers")
+    print("every erased bit, above it decoding stalls.")
+    print(f"\ndone in {time.perf_counter() - t0:.1f} s.  Next: mcover info FILE, mcover bp FILE")
     if args.json:
-        print(json.dumps({"L": L, "rows": rows}))
+        print(json.dumps({"L": L, "rows": rows, "ldpc": codes}))
     return 0
 
 
@@ -126,8 +201,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pi.add_argument("--json", action="store_true", help="print one JSON object")
     pi.set_defaults(func=_info)
+    pb = sub.add_parser("bp", help="run belief propagation on a model file")
+    pb.add_argument("file", type=Path, help="model file: .uai, .fg or .alist")
+    pb.add_argument("--evidence", type=Path, default=None, help="UAI .evid evidence file")
+    pb.add_argument("--mode", choices=("sum", "max"), default="sum", help="sum- or max-product (default sum)")
+    pb.add_argument("--damping", type=float, default=0.0, help="damping in [0, 1) (default 0)")
+    pb.add_argument("--schedule", choices=("parallel", "sequential", "residual"), default="parallel")
+    pb.add_argument("--max-iter", type=int, default=1000, help="largest number of sweeps (default 1000)")
+    pb.add_argument("--tol", type=float, default=1e-9, help="convergence threshold (default 1e-9)")
+    pb.add_argument("--init", choices=("uniform", "random"), default="uniform", help="initial messages")
+    pb.add_argument("--seed", type=int, default=None, help="seed for --init random")
+    pb.add_argument("--threads", type=int, default=None, help="threads for the parallel kernels")
+    pb.add_argument("--show", type=int, default=20, help="variables shown in the table (default 20)")
+    pb.add_argument("--json", action="store_true", help="print one JSON object")
+    pb.set_defaults(func=_bp)
     pd = sub.add_parser("demo", help="run the built-in demonstration")
     pd.add_argument("--size", type=int, default=8, help="side of the Ising grid (default 8)")
+    pd.add_argument("--code-length", type=int, default=4000, help="LDPC code length (default 4000)")
     pd.add_argument("--json", action="store_true", help="also print the results as JSON")
     pd.set_defaults(func=_demo)
     return p
@@ -138,9 +228,10 @@ def main(argv=None) -> int:
 
     Examples
     --------
-    >>> main(["demo", "--size", "3"])  # doctest: +ELLIPSIS
-    mcover demo: 3x3 Ising grid...
-    0"""
+    >>> main(["info", "--help"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    SystemExit: 0"""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

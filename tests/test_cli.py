@@ -68,17 +68,49 @@ def test_info_errors_exit_2(capsys, tmp_path):
     assert code == 2 and "bad.uai" in err and "line" in err
 
 
-def test_demo_runs_and_checks_map(capsys):
-    code, out, _ = run(capsys, "demo", "--size", "4", "--json")
+def test_demo_runs_bp_against_exact(capsys):
+    code, out, _ = run(capsys, "demo", "--size", "4", "--code-length", "600", "--json")
     assert code == 0
     d = json.loads(out.strip().splitlines()[-1])
-    L = d["L"]
     for row in d["rows"]:
-        # the all-up state is the MAP of a ferromagnet with a positive field
-        assert row["map_score"] == pytest.approx(row["beta"] * (2 * L * (L - 1) + 0.1 * L * L))
-        assert 0 < row["magnetisation"] < 1
+        assert row["converged"] and row["map_ok"]
+        assert row["bethe_log_z"] == pytest.approx(row["log_z"], rel=0.05)
+        assert row["max_marginal_error"] < 0.2
+    # weak coupling: BP is nearly exact
+    assert d["rows"][0]["max_marginal_error"] < 1e-3
+    codes = {c["p"]: c for c in d["ldpc"]}
+    assert codes[0.3]["unresolved"] == 0 and codes[0.5]["unresolved"] > 0
+    assert "Bethe" in out
+
+
+def test_bp_json_on_testfast(capsys, external):
+    code, out, _ = run(capsys, "bp", str(external / "libdai" / "testfast.fg"), "--json")
+    d = json.loads(out)
+    assert code == 0 and d["converged"] and d["iterations"] > 1
+    assert d["log_z"] == pytest.approx(14.328952010220865, abs=1e-9)  # libDAI's Bethe log Z
+    assert d["marginals"][0][0] == pytest.approx(0.3486, abs=5e-5)  # testfast.out, BP
+    assert "map_state" not in d
+
+
+def test_bp_max_mode_json_and_table(capsys, external):
+    f = str(external / "libdai" / "maxprodbug.fg")
+    code, out, _ = run(capsys, "bp", f, "--mode", "max", "--json")
+    d = json.loads(out)
+    assert d["map_log_score"] == pytest.approx(0.0)  # a jointly consistent state of value 1
+    code, out, _ = run(capsys, "bp", f, "--mode", "max", "--schedule", "sequential")
+    assert code == 0 and "MAP" in out and "converged: True" in out
+
+
+def test_bp_bad_options(capsys, external):
+    f = str(external / "libdai" / "testfast.fg")
+    code, _, err = run(capsys, "bp", f, "--damping", "1.5")
+    assert code == 2 and "damping" in err
+    code, _, err = run(capsys, "bp", f, "--max-iter", "0")
+    assert code == 2 and "max_iter" in err
+    code, out, err = run(capsys, "bp", f, "--max-iter", "2")
+    assert code == 0 and "converged: False" in out and "did not converge" in err
 
 
 def test_console_script_help():
     res = subprocess.run([sys.executable, "-m", "mcover", "--help"], capture_output=True, text=True)
-    assert res.returncode == 0 and "info" in res.stdout and "demo" in res.stdout
+    assert res.returncode == 0 and all(c in res.stdout for c in ("info", "bp", "demo"))
