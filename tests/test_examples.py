@@ -31,3 +31,12 @@ def test_every_example_runs_as_a_script(script, tmp_path):
     )
     assert res.returncode == 0, res.stderr
     assert list(tmp_path.glob("*.png"))
+
+
+def test_bp_vs_exact(tmp_path):
+    mod = runpy.run_path(str(EXAMPLES / "bp_vs_exact.py"))
+    res = mod["main"](tmp_path, L=4)
+    assert res["figure"].exists()
+    assert res["tree_error"] < 1e-9 and abs(res["tree_gap"]) < 1e-9
+    # on the loopy grid BP is approximate, most visibly at intermediate beta
+    assert res["errors"].max() > 1e-3
