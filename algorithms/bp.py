@@ -66,7 +66,8 @@ class BPConfig:
         Largest number of sweeps (a sweep updates every factor once).
     schedule : {'parallel', 'sequential', 'residual'}
     n_threads : int or None
-        Threads for the parallel kernels (None: Numba's default).
+        Threads for the parallel kernels (None: one thread for graphs with fewer
+        than ``SMALL_GRAPH_EDGES`` edges, Numba's default otherwise).
     fast_paths : bool
         Use specialised kernels (pairwise tables) where they apply.
 
@@ -173,6 +174,7 @@ class BPResult:
         Returns
         -------
         ndarray of float64, shape ``tuple(graph.scope_cards(a))``
+            All zeros if the messages give the factor zero mass (a contradiction).
         """
         g = self.graph
         if not 0 <= a < g.n_fac:
@@ -184,8 +186,8 @@ class BPResult:
             shape[k] = tab.shape[k]
             score = score + self.v2f[e, : tab.shape[k]].reshape(shape)
         m = np.max(score)
-        if not np.isfinite(m):
-            return np.full(tab.shape, np.nan)
+        if not np.isfinite(m):  # BP found a contradiction here: zero mass, as in `beliefs` (never NaN)
+            return np.zeros(tab.shape)
         p = np.exp(score - m)
         return p / (np.max(p) if self.config.mode == "max" else p.sum())
 
@@ -228,13 +230,25 @@ class BPProgress:
     def log_beliefs(self) -> np.ndarray:
         """Current normalised log-beliefs, float64 (n_var, q_max)."""
         g = self.graph
-        out = np.empty((g.n_var, g.q_max))
+        out = np.full((g.n_var, g.q_max), -np.inf)  # the kernel writes only x < card[i]
         K.var_beliefs(g.var_ptr, g.var_edges, g.var_unary, g.card, self.f2v, out, self._max_mode)
         return out
 
     def hard_decision(self) -> np.ndarray:
         """Argmax of the current beliefs, int64 (n_var,) (ties: lowest state)."""
         return np.argmax(self.log_beliefs(), axis=1).astype(np.int64)
+
+
+#: Graphs with fewer edges than this run single-threaded unless n_threads is given: a
+#: parallel kernel launch costs more than a sweep over a small graph (and much more on a
+#: busy machine).
+SMALL_GRAPH_EDGES = 20_000
+
+
+def _auto_threads(config, graph):
+    if config.n_threads is not None:
+        return config.n_threads
+    return 1 if graph.n_edge < SMALL_GRAPH_EDGES else None
 
 
 def _rules(graph):
@@ -309,7 +323,7 @@ def bethe_log_z(graph, f2v, v2f=None, max_mode: bool = False) -> float:
     """
     f2v = np.ascontiguousarray(f2v, dtype=FLOAT)
     if v2f is None:
-        v2f = np.empty_like(f2v)
+        v2f = np.full_like(f2v, -np.inf)
         _var_sweep(graph, f2v, v2f, max_mode)
     za = np.zeros(graph.n_fac)
     for t, rule in enumerate(_rules(graph)):
@@ -319,7 +333,8 @@ def bethe_log_z(graph, f2v, v2f=None, max_mode: bool = False) -> float:
     K.var_log_z(graph.var_ptr, graph.var_edges, graph.var_unary, graph.card, f2v, zi, max_mode)
     zai = np.zeros(graph.n_edge)
     K.edge_log_z(graph.edge_var, graph.card, v2f, f2v, zai, max_mode)
-    total = za.sum() + zi.sum() - zai.sum()
+    with np.errstate(invalid="ignore"):
+        total = za.sum() + zi.sum() - zai.sum()
     if np.isnan(total):  # -inf - (-inf): a contradiction somewhere
         return -math.inf
     return float(total)
@@ -381,7 +396,7 @@ def run_bp(graph, config=None, init=None, seed=None, callback=None, **config_ove
     rng = as_generator(seed)
     max_mode = config.mode == "max"
     f2v = _init_messages(graph, init, rng)
-    v2f = np.empty_like(f2v)
+    v2f = np.full_like(f2v, -np.inf)  # kernels write only x < card: keep the -inf padding
     new = np.full_like(f2v, -np.inf)
     work = np.zeros_like(f2v)
     res_e = np.zeros(graph.n_edge)
@@ -389,12 +404,13 @@ def run_bp(graph, config=None, init=None, seed=None, callback=None, **config_ove
     converged = False
     stopped = False
     t0 = time.perf_counter()
-    with threads(config.n_threads):
+    with threads(_auto_threads(config, graph)):
         if config.schedule == "residual":
             flag = [False]
-            history, converged = _residual(
-                graph, rules, config, f2v, v2f, new, work, max_mode, callback, flag
-            )
+            with threads(1):  # one factor per kernel call: a parallel launch costs more than the work
+                history, converged = _residual(
+                    graph, rules, config, f2v, v2f, new, work, max_mode, callback, flag
+                )
             stopped = flag[0]
         else:
             for it in range(config.max_iter):
@@ -417,13 +433,17 @@ def run_bp(graph, config=None, init=None, seed=None, callback=None, **config_ove
                     break
         _var_sweep(graph, f2v, v2f, max_mode)
         log_z = bethe_log_z(graph, f2v, v2f, max_mode)
-        beliefs = np.empty((graph.n_var, graph.q_max))
+        beliefs = np.full((graph.n_var, graph.q_max), -np.inf)
         K.var_beliefs(graph.var_ptr, graph.var_edges, graph.var_unary, graph.card, f2v, beliefs, max_mode)
     seconds = time.perf_counter() - t0
     with np.errstate(invalid="ignore"):
         probs = np.exp(beliefs)
     probs[np.isnan(probs)] = 0.0
-    map_state = _decode(graph, rules, config, f2v, probs) if max_mode else None
+    if max_mode:
+        with threads(1):  # decoding calls kernels one factor at a time
+            map_state = _decode(graph, rules, config, f2v, probs)
+    else:
+        map_state = None
     for arr in (f2v, v2f, probs):
         arr.flags.writeable = False
     hist = np.asarray(history, dtype=FLOAT)
@@ -549,7 +569,7 @@ def _decode(graph, rules, config, f2v, probs):
     if not np.any(ties) and np.isfinite(graph.log_score(state)):
         return state
     max_mode = True
-    v2f = np.empty_like(f2v)
+    v2f = np.full_like(f2v, -np.inf)
     K.var_sweep(graph.var_ptr, graph.var_edges, graph.var_unary, card, f2v, v2f, max_mode)
     fixed = np.full(n_var, -1, dtype=np.int64)
     new = np.full_like(f2v, -np.inf)
