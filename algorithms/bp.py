@@ -548,6 +548,8 @@ def _residual(graph, rules, config, f2v, v2f, new, work, max_mode, callback, sto
         history.append(max(sweep_max, float(res.max())) if not converged else float(res.max()))
     if not converged and res.max() < config.tol:
         converged = True
+    if converged:  # report the convergence measure: the largest pending residual (< tol)
+        history[-1] = float(res.max())
     return history, converged
 
 
