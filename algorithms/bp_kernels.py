@@ -49,12 +49,32 @@ def comb2(a, b, max_mode):
 
 
 @njit
-def normalize_row(row, q, max_mode):
-    """Shift row[:q] to LSE 0 (or max 0); rows that are all -inf stay -inf. Returns the shift."""
+def normalize_at(arr, e, q, max_mode):
+    """Shift arr[e, :q] to LSE 0 (or max 0) in place; rows that are all -inf stay -inf.
+
+    Returns the shift.  Takes the 2-D array and a row index rather than a row
+    view, so hot loops create no view objects.  Binary rows take a branch-free
+    path: the maximal entry contributes exp(0) = 1 exactly, so the sum is
+    ``1 + exp(min - max)``, bit for bit the sum of the generic loop, with one
+    exp fewer (and no data-dependent branch, which costs more than an exp).
+    """
+    if q == 2:
+        v0 = arr[e, 0]
+        v1 = arr[e, 1]
+        m = v0 if v0 > v1 else v1
+        if m == NEG_INF:
+            return NEG_INF
+        if max_mode:
+            z = m
+        else:
+            z = m + np.log(1.0 + np.exp((v1 if v0 > v1 else v0) - m))
+        arr[e, 0] = v0 - z
+        arr[e, 1] = v1 - z
+        return z
     m = NEG_INF
     for x in range(q):
-        if row[x] > m:
-            m = row[x]
+        if arr[e, x] > m:
+            m = arr[e, x]
     if m == NEG_INF:
         return NEG_INF
     if max_mode:
@@ -62,20 +82,44 @@ def normalize_row(row, q, max_mode):
     else:
         s = 0.0
         for x in range(q):
-            s += np.exp(row[x] - m)
+            s += np.exp(arr[e, x] - m)
         z = m + np.log(s)
     for x in range(q):
-        row[x] -= z
+        arr[e, x] -= z
     return z
 
 
 # ----------------------------------------------------------------- variable side
 @njit
 def _var_one(i, var_ptr, var_edges, var_unary, card, f2v, v2f, max_mode):
-    """v2f on every edge of variable i: unary + prefix + suffix of incoming f2v."""
+    """v2f on every edge of variable i: unary + prefix + suffix of incoming f2v.
+
+    Binary variables keep both running sums in registers and normalise each row
+    as soon as its suffix is added (while the row is in cache).  Every entry is
+    the same sum, formed in the same order, as in the generic loop.
+    """
     q = card[i]
     lo = var_ptr[i]
     hi = var_ptr[i + 1]
+    if q == 2:
+        a0 = var_unary[i, 0]
+        a1 = var_unary[i, 1]
+        for k in range(lo, hi):
+            e = var_edges[k]
+            v2f[e, 0] = a0
+            v2f[e, 1] = a1
+            a0 += f2v[e, 0]
+            a1 += f2v[e, 1]
+        a0 = 0.0
+        a1 = 0.0
+        for k in range(hi - 1, lo - 1, -1):
+            e = var_edges[k]
+            v2f[e, 0] += a0
+            v2f[e, 1] += a1
+            a0 += f2v[e, 0]
+            a1 += f2v[e, 1]
+            normalize_at(v2f, e, 2, max_mode)
+        return
     for x in range(q):
         acc = var_unary[i, x]
         for k in range(lo, hi):
@@ -88,7 +132,7 @@ def _var_one(i, var_ptr, var_edges, var_unary, card, f2v, v2f, max_mode):
             v2f[e, x] += acc
             acc += f2v[e, x]
     for k in range(lo, hi):
-        normalize_row(v2f[var_edges[k]], q, max_mode)
+        normalize_at(v2f, var_edges[k], q, max_mode)
 
 
 @pjit
@@ -111,7 +155,7 @@ def var_beliefs(var_ptr, var_edges, var_unary, card, f2v, out, max_mode):
             for k in range(var_ptr[i], var_ptr[i + 1]):
                 acc += f2v[var_edges[k], x]
             out[i, x] = acc
-        normalize_row(out[i], q, max_mode)
+        normalize_at(out, i, q, max_mode)
 
 
 @pjit
@@ -159,7 +203,7 @@ def damp_commit(f2v, new, edge_var, card, damping, max_mode, res_out):
                     new[e, x] = NEG_INF  # (1 - g) a + g b with a hard zero on either side
                 else:
                     new[e, x] = (1.0 - damping) * a + damping * b
-            normalize_row(new[e], q, max_mode)
+            normalize_at(new, e, q, max_mode)
         r = 0.0
         for x in range(q):
             a = new[e, x]
@@ -173,11 +217,14 @@ def damp_commit(f2v, new, edge_var, card, damping, max_mode, res_out):
 
 # ----------------------------------------------------------------- generic table
 @njit
-def _table_one(a, fac_ptr, edge_var, card, fac_param, tab_ptr, tab_logp, v2f, out, acc, max_mode):
+def _table_one(a, fac_ptr, edge_var, card, fac_param, tab_ptr, tab_logp, v2f, out, acc, xs, cs, max_mode):
     """Factor a: nu_{a->i_k}(x) = LSE over the table of logp + sum_{j != k} mu_j, for every slot k.
 
-    Joint states are enumerated in C order (last argument fastest).  Two passes:
-    the maximum of each output entry, then the sum of exp(score - max) in acc.
+    Joint states are enumerated in C order (last argument fastest) by an
+    odometer over the digits ``xs[:d]`` (cards in ``cs[:d]``; scratch int64
+    arrays of length >= arity), so no integer division.  Two passes: the
+    maximum of each output entry, then the sum of exp(score - max) in acc (a
+    score equal to the maximum adds exp(0) = 1 exactly, without calling exp).
     Cavities use the count of -inf incoming entries instead of subtraction of
     -inf, so hard zeros never give NaN.
     """
@@ -186,35 +233,38 @@ def _table_one(a, fac_ptr, edge_var, card, fac_param, tab_ptr, tab_logp, v2f, ou
     base = tab_ptr[fac_param[a]]
     size = tab_ptr[fac_param[a] + 1] - base
     for k in range(d):
+        cs[k] = card[edge_var[e0 + k]]
         for x in range(out.shape[1]):
             out[e0 + k, x] = NEG_INF
             acc[e0 + k, x] = 0.0
     n_pass = 1 if max_mode else 2
     for p in range(n_pass):
+        for k in range(d):
+            xs[k] = 0
         for s in range(size):
+            if s > 0:  # next joint state: increment the last digit, carry leftwards
+                k = d - 1
+                xs[k] += 1
+                while xs[k] == cs[k]:
+                    xs[k] = 0
+                    k -= 1
+                    xs[k] += 1
             lp = tab_logp[base + s]
             if lp == NEG_INF:
                 continue
-            # decode digits and accumulate the finite part of the score
+            # the finite part of the score, summed from the last slot to the first
             total = lp
             ninf = 0
-            rem = s
             for k in range(d - 1, -1, -1):
-                c = card[edge_var[e0 + k]]
-                xk = rem % c
-                rem //= c
-                v = v2f[e0 + k, xk]
+                v = v2f[e0 + k, xs[k]]
                 if v == NEG_INF:
                     ninf += 1
                 else:
                     total += v
             if ninf > 1:
                 continue
-            rem = s
             for k in range(d - 1, -1, -1):
-                c = card[edge_var[e0 + k]]
-                xk = rem % c
-                rem //= c
+                xk = xs[k]
                 v = v2f[e0 + k, xk]
                 if ninf == 0:
                     sc = total - v
@@ -223,11 +273,11 @@ def _table_one(a, fac_ptr, edge_var, card, fac_param, tab_ptr, tab_logp, v2f, ou
                 else:
                     continue
                 e = e0 + k
+                o = out[e, xk]
                 if p == 0:
-                    if sc > out[e, xk]:
-                        out[e, xk] = sc
+                    out[e, xk] = sc if sc > o else o  # a select, not a branch
                 else:
-                    acc[e, xk] += np.exp(sc - out[e, xk])
+                    acc[e, xk] += 1.0 if sc == o else np.exp(sc - o)
     for k in range(d):
         e = e0 + k
         q = card[edge_var[e]]
@@ -235,14 +285,32 @@ def _table_one(a, fac_ptr, edge_var, card, fac_param, tab_ptr, tab_logp, v2f, ou
             for x in range(q):
                 if out[e, x] != NEG_INF:
                     out[e, x] += np.log(acc[e, x])
-        normalize_row(out[e], q, max_mode)
+        normalize_at(out, e, q, max_mode)
+
+
+@njit
+def max_arity(lo, hi, fac_ptr):
+    """Largest number of edges of factors lo..hi-1 (at least 1: the size of digit scratch)."""
+    d = 1
+    for a in range(lo, hi):
+        d = max(d, fac_ptr[a + 1] - fac_ptr[a])
+    return d
+
+
+TABLE_CHUNK = 256  # factors per parallel task of table_range (one digit scratch per task)
 
 
 @pjit
 def table_range(lo, hi, fac_ptr, edge_var, card, fac_param, tab_ptr, tab_logp, v2f, out, acc, max_mode):
-    """Generic dense-table rule on factors lo..hi-1 (threads own whole factors)."""
-    for a in prange(lo, hi):
-        _table_one(a, fac_ptr, edge_var, card, fac_param, tab_ptr, tab_logp, v2f, out, acc, max_mode)
+    """Generic dense-table rule on factors lo..hi-1 (threads own whole chunks of factors)."""
+    d = max_arity(lo, hi, fac_ptr)
+    n_chunk = (hi - lo + TABLE_CHUNK - 1) // TABLE_CHUNK
+    for c in prange(n_chunk):
+        xs = np.empty(d, dtype=np.int64)
+        cs = np.empty(d, dtype=np.int64)
+        for a in range(lo + c * TABLE_CHUNK, min(hi, lo + (c + 1) * TABLE_CHUNK)):
+            _table_one(a, fac_ptr, edge_var, card, fac_param, tab_ptr, tab_logp, v2f, out, acc, xs, cs,
+                       max_mode)
 
 
 @njit
@@ -301,8 +369,8 @@ def _pair_one(a, fac_ptr, edge_var, card, fac_param, tab_ptr, tab_logp, v2f, out
         for x0 in range(q0):
             z = comb2(z, tab_logp[base + x0 * q1 + x1] + v2f[e0, x0], max_mode)
         out[e1, x1] = z
-    normalize_row(out[e0], q0, max_mode)
-    normalize_row(out[e1], q1, max_mode)
+    normalize_at(out, e0, q0, max_mode)
+    normalize_at(out, e1, q1, max_mode)
 
 
 @pjit
@@ -324,8 +392,8 @@ def _ising_one(a, fac_ptr, fac_param, J, v2f, out, max_mode):
     out[e0, 1] = comb2(-j + v2f[e1, 0], j + v2f[e1, 1], max_mode)
     out[e1, 0] = comb2(j + v2f[e0, 0], -j + v2f[e0, 1], max_mode)
     out[e1, 1] = comb2(-j + v2f[e0, 0], j + v2f[e0, 1], max_mode)
-    normalize_row(out[e0], 2, max_mode)
-    normalize_row(out[e1], 2, max_mode)
+    normalize_at(out, e0, 2, max_mode)
+    normalize_at(out, e1, 2, max_mode)
 
 
 @pjit
@@ -363,7 +431,7 @@ def _potts_one(a, fac_ptr, edge_var, card, fac_param, J, v2f, out, max_mode):
             for y in range(q):
                 z = comb2(z, (j if x == y else 0.0) + v2f[src, y], max_mode)
             out[dst, x] = z
-        normalize_row(out[dst], q, max_mode)
+        normalize_at(out, dst, q, max_mode)
 
 
 @pjit
@@ -413,7 +481,8 @@ def _parity_one(a, fac_ptr, fac_param, weight, target, v2f, out, acc, max_mode):
         e = e0 + k
         acc[e, 0] = pe
         acc[e, 1] = po
-        pe, po = _par_comb(pe, po, v2f[e, 0], v2f[e, 1], max_mode)
+        if k < d - 1:  # the parity of all d slots is not needed
+            pe, po = _par_comb(pe, po, v2f[e, 0], v2f[e, 1], max_mode)
     se = 0.0
     so = NEG_INF
     for k in range(d - 1, -1, -1):
@@ -426,8 +495,9 @@ def _parity_one(a, fac_ptr, fac_param, weight, target, v2f, out, acc, max_mode):
             le = ce + (0.0 if ok_even else -w)
             lo_ = co + (0.0 if ok_odd else -w)
             out[e, x] = comb2(le, lo_, max_mode)
-        normalize_row(out[e], 2, max_mode)
-        se, so = _par_comb(se, so, v2f[e, 0], v2f[e, 1], max_mode)
+        normalize_at(out, e, 2, max_mode)
+        if k > 0:
+            se, so = _par_comb(se, so, v2f[e, 0], v2f[e, 1], max_mode)
 
 
 @pjit
@@ -467,7 +537,7 @@ def load_cavities(a, fac_ptr, edge_var, var_ptr, var_edges, var_unary, card, f2v
                 if e2 != e:
                     acc += f2v[e2, x]
             v2f[e, x] = acc
-        normalize_row(v2f[e], q, max_mode)
+        normalize_at(v2f, e, q, max_mode)
 
 
 @njit
@@ -484,7 +554,7 @@ def commit_factor(a, fac_ptr, edge_var, card, f2v, new, damping, max_mode):
                     new[e, x] = NEG_INF
                 else:
                     new[e, x] = (1.0 - damping) * u + damping * b
-            normalize_row(new[e], q, max_mode)
+            normalize_at(new, e, q, max_mode)
         for x in range(q):
             u = new[e, x]
             b = f2v[e, x]
@@ -514,12 +584,18 @@ def seq_table(order, fac_ptr, edge_var, var_ptr, var_edges, var_unary, card, fac
               f2v, v2f, new, acc, damping, max_mode, pairwise):
     """One sequential sweep over the table factors listed in order; returns the max residual."""
     r = 0.0
+    d = 1
+    for a in order:
+        d = max(d, fac_ptr[a + 1] - fac_ptr[a])
+    xs = np.empty(d, dtype=np.int64)
+    cs = np.empty(d, dtype=np.int64)
     for a in order:
         load_cavities(a, fac_ptr, edge_var, var_ptr, var_edges, var_unary, card, f2v, v2f, max_mode)
         if pairwise:
             _pair_one(a, fac_ptr, edge_var, card, fac_param, tab_ptr, tab_logp, v2f, new, max_mode)
         else:
-            _table_one(a, fac_ptr, edge_var, card, fac_param, tab_ptr, tab_logp, v2f, new, acc, max_mode)
+            _table_one(a, fac_ptr, edge_var, card, fac_param, tab_ptr, tab_logp, v2f, new, acc, xs, cs,
+                       max_mode)
         r = max(r, commit_factor(a, fac_ptr, edge_var, card, f2v, new, damping, max_mode))
     return r
 
