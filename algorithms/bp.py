@@ -40,6 +40,7 @@ import numpy as np
 from fgraph._dtypes import FLOAT, as_generator
 from fgraph.compiled import CompiledGraph
 
+from . import bp_binary
 from . import bp_kernels as K
 from ._jit import threads
 from .bp_rules import get_bp_rule
@@ -412,6 +413,8 @@ def run_bp(graph, config=None, init=None, seed=None, callback=None, **config_ove
                     graph, rules, config, f2v, v2f, new, work, max_mode, callback, flag
                 )
             stopped = flag[0]
+        elif bp_binary.applies(graph, config) and np.all(np.abs(graph.params[0]["J"]) <= 15.0):
+            history, converged, stopped = _ising_tanh(graph, config, f2v, callback)
         else:
             for it in range(config.max_iter):
                 if config.schedule == "parallel":
@@ -454,6 +457,35 @@ def run_bp(graph, config=None, init=None, seed=None, callback=None, **config_ove
         graph=graph, config=config, f2v=f2v, v2f=v2f, beliefs=probs, log_z=log_z, converged=converged,
         n_iter=len(history), residuals=hist, map_state=map_state, seconds=seconds, stopped_early=stopped,
     )
+
+
+def _ising_tanh(graph, config, f2v, callback):
+    """Flooding sum-product on a binary Ising model in the tanh domain (see bp_binary).
+
+    Reads the initial log-messages from f2v and writes the final ones back.
+    """
+    Lf = bp_binary.llr_from_log(f2v)
+    tau = np.tanh(0.5 * Lf)
+    T = np.empty(graph.n_edge)
+    h = np.ascontiguousarray(graph.var_unary[:, 1] - graph.var_unary[:, 0])
+    tJ = np.tanh(graph.params[0]["J"])
+    res = np.zeros(graph.n_fac)
+    history, converged, stopped = [], False, False
+    for it in range(config.max_iter):
+        bp_binary.ising_var_sweep(graph.var_ptr, graph.var_edges, h, Lf, T)
+        bp_binary.ising_fac_sweep(graph.fac_ptr, graph.fac_param, tJ, T, tau, Lf, config.damping, res)
+        r = float(res.max()) if res.size else 0.0
+        history.append(r)
+        converged = r < config.tol
+        if callback is not None:
+            bp_binary.log_from_llr(Lf, f2v)
+            if callback(BPProgress(it + 1, r, _ro_view(f2v), graph, False)):
+                stopped = True
+                break
+        if converged:
+            break
+    bp_binary.log_from_llr(Lf, f2v)
+    return history, converged, stopped
 
 
 def _sequential_sweep(graph, rules, config, f2v, v2f, new, work, max_mode):
