@@ -206,7 +206,7 @@ class BPResult:
 
 
 class BPProgress:
-    """What a callback sees after each sweep (views valid only during the call).
+    """What a callback sees after each sweep (valid only during the call).
 
     Attributes
     ----------
@@ -215,18 +215,28 @@ class BPProgress:
     residual : float
         Largest message change of the last sweep.
     f2v : ndarray of float64, shape (n_edge, q_max)
-        Current factor-to-variable messages (read-only view).
+        Current factor-to-variable log-messages (read-only; formed on first access
+        when the engine runs in the tanh domain).
     graph : CompiledGraph
     """
 
-    __slots__ = ("iteration", "residual", "f2v", "graph", "_max_mode")
+    __slots__ = ("iteration", "residual", "graph", "_f2v", "_max_mode", "_llr")
 
-    def __init__(self, iteration, residual, f2v, graph, max_mode):
+    def __init__(self, iteration, residual, f2v, graph, max_mode, llr=None):
         self.iteration = iteration
         self.residual = residual
-        self.f2v = f2v
         self.graph = graph
+        self._f2v = f2v
         self._max_mode = max_mode
+        self._llr = llr  # (h, Lf) of the tanh-domain engine, or None
+
+    @property
+    def f2v(self) -> np.ndarray:
+        if self._f2v is None:
+            out = np.full((self.graph.n_edge, self.graph.q_max), -np.inf)
+            bp_binary.log_from_llr(self._llr[1], out)
+            self._f2v = _ro_view(out)
+        return self._f2v
 
     def log_beliefs(self) -> np.ndarray:
         """Current normalised log-beliefs, float64 (n_var, q_max)."""
@@ -237,6 +247,11 @@ class BPProgress:
 
     def hard_decision(self) -> np.ndarray:
         """Argmax of the current beliefs, int64 (n_var,) (ties: lowest state)."""
+        if self._llr is not None:
+            g = self.graph
+            out = np.empty(g.n_var)
+            bp_binary.belief_llr(g.var_ptr, g.var_edges, self._llr[0], self._llr[1], out)
+            return (out > 0).astype(np.int64)
         return np.argmax(self.log_beliefs(), axis=1).astype(np.int64)
 
 
@@ -413,8 +428,8 @@ def run_bp(graph, config=None, init=None, seed=None, callback=None, **config_ove
                     graph, rules, config, f2v, v2f, new, work, max_mode, callback, flag
                 )
             stopped = flag[0]
-        elif bp_binary.applies(graph, config) and np.all(np.abs(graph.params[0]["J"]) <= 15.0):
-            history, converged, stopped = _ising_tanh(graph, config, f2v, callback)
+        elif bp_binary.applies(graph, config):
+            history, converged, stopped = _binary_tanh(graph, config, f2v, callback)
         else:
             for it in range(config.max_iter):
                 if config.schedule == "parallel":
@@ -459,27 +474,37 @@ def run_bp(graph, config=None, init=None, seed=None, callback=None, **config_ove
     )
 
 
-def _ising_tanh(graph, config, f2v, callback):
-    """Flooding sum-product on a binary Ising model in the tanh domain (see bp_binary).
+def _binary_tanh(graph, config, f2v, callback):
+    """Flooding sum-product in the tanh domain for all-Ising or all-parity binary graphs.
 
-    Reads the initial log-messages from f2v and writes the final ones back.
+    See :mod:`algorithms.bp_binary`.  Reads the initial log-messages from f2v and
+    writes the final ones back.
     """
     Lf = bp_binary.llr_from_log(f2v)
     tau = np.tanh(0.5 * Lf)
     T = np.empty(graph.n_edge)
     h = np.ascontiguousarray(graph.var_unary[:, 1] - graph.var_unary[:, 0])
-    tJ = np.tanh(graph.params[0]["J"])
     res = np.zeros(graph.n_fac)
+    p = graph.params[0]
+    if graph.types == ("ising",):
+        tJ = np.tanh(p["J"])
+    else:
+        tw = np.tanh(0.5 * p["weight"])  # 1 for a hard check
+        sgn = np.where(p["target"] == 0, -1.0, 1.0)
+        scratch = np.empty(graph.n_edge)
     history, converged, stopped = [], False, False
     for it in range(config.max_iter):
-        bp_binary.ising_var_sweep(graph.var_ptr, graph.var_edges, h, Lf, T)
-        bp_binary.ising_fac_sweep(graph.fac_ptr, graph.fac_param, tJ, T, tau, Lf, config.damping, res)
+        bp_binary.var_sweep(graph.var_ptr, graph.var_edges, h, Lf, T)
+        if graph.types == ("ising",):
+            bp_binary.ising_fac_sweep(graph.fac_ptr, graph.fac_param, tJ, T, tau, Lf, config.damping, res)
+        else:
+            bp_binary.parity_fac_sweep(graph.fac_ptr, graph.fac_param, tw, sgn, T, scratch, tau, Lf,
+                                       config.damping, res)
         r = float(res.max()) if res.size else 0.0
         history.append(r)
         converged = r < config.tol
         if callback is not None:
-            bp_binary.log_from_llr(Lf, f2v)
-            if callback(BPProgress(it + 1, r, _ro_view(f2v), graph, False)):
+            if callback(BPProgress(it + 1, r, None, graph, False, llr=(h, Lf))):
                 stopped = True
                 break
         if converged:

@@ -1,4 +1,4 @@
-"""Fast path of flooding sum-product BP for binary Ising models, in the tanh domain.
+"""Fast path of flooding sum-product BP for binary Ising models and parity checks (tanh domain).
 
 For binary variables a normalised message is one number, its log-odds
 ``L = m(1) - m(0)``, or equivalently ``tau = tanh(L / 2) = p(1) - p(0)``.  For an
@@ -14,9 +14,13 @@ largest change of a message's probability, ``|tau_new - tau_old| / 2``, exactly
 the quantity the log-domain engine measures.  Damping mixes log-odds, which is
 the log-domain mixture of normalised messages.
 
-It applies when every variable is binary with finite evidence and every factor
-is an Ising coupling (then every message is finite: ``|L| <= 2|J|`` on the factor
-side).  Results agree with the log-domain engine to round-off (not bit for bit).
+A parity check multiplies tanh values (``parity_fac_sweep``), as tanh-rule LDPC
+decoders do, with |tau| capped just below 1.
+
+It applies when every variable is binary with finite evidence and the factors
+are all Ising couplings or all parity checks (then every message is finite).
+Results agree with the log-domain engine to round-off (not bit for bit); the
+parity cap changes messages only where a probability is below about 1e-16.
 """
 
 from __future__ import annotations
@@ -25,19 +29,33 @@ import numpy as np
 
 from ._jit import njit, pjit, prange
 
-__all__ = ["applies", "llr_from_log", "log_from_llr", "ising_var_sweep", "ising_fac_sweep"]
+__all__ = [
+    "applies", "llr_from_log", "log_from_llr", "var_sweep", "ising_fac_sweep", "parity_fac_sweep",
+    "belief_llr",
+]
+
+#: Largest |tanh| a parity message may take: its log-odds are capped at about 36.7
+#: (a probability of 1e-16), as every tanh-rule decoder does; beyond that
+#: 1 - tau rounds to 0 and the log-odds would be infinite.
+TAU_MAX = 1.0 - 2.0**-52
 
 
 def applies(graph, config) -> bool:
-    """Whether the tanh-domain fast path can run this graph and configuration."""
-    return (
-        config.fast_paths
-        and config.mode == "sum"
-        and config.schedule == "parallel"
-        and graph.types == ("ising",)
-        and bool(np.all(graph.card == 2))
-        and bool(np.all(np.isfinite(graph.var_unary)))
-    )
+    """Whether the tanh-domain fast path can run this graph and configuration.
+
+    Needs sum-product, the parallel schedule, ``fast_paths``, binary variables
+    with finite evidence, and factors that are all Ising couplings (|J| <= 15,
+    so that tanh(J) < 1 in floating point) or all parity checks.
+    """
+    if not (config.fast_paths and config.mode == "sum" and config.schedule == "parallel"):
+        return False
+    if graph.types not in (("ising",), ("parity",)):
+        return False
+    if not (np.all(graph.card == 2) and np.all(np.isfinite(graph.var_unary))):
+        return False
+    if graph.types == ("ising",):
+        return bool(np.all(np.abs(graph.params[0]["J"]) <= 15.0))
+    return True
 
 
 def llr_from_log(f2v: np.ndarray) -> np.ndarray:
@@ -61,7 +79,7 @@ def _atanh2(t):
 
 
 @pjit
-def ising_var_sweep(var_ptr, var_edges, h, Lf, T):
+def var_sweep(var_ptr, var_edges, h, Lf, T):
     """T[e] = tanh(L_{i->a} / 2) for every edge, with L_{i->a} = h_i + sum of the other Lf at i.
 
     Prefix sums on the way forward, suffix sums on the way back (no subtraction).
@@ -112,3 +130,55 @@ def ising_fac_sweep(fac_ptr, fac_param, tJ, T, tau, Lf, damping, res):
         tau[e1] = n1
         Lf[e0] = l0
         Lf[e1] = l1
+
+
+@pjit
+def parity_fac_sweep(fac_ptr, fac_param, tw, sgn, T, P, tau, Lf, damping, res):
+    """Parity checks in the tanh domain, linear in the degree.
+
+    With T_j = tanh(L_{j->a} / 2) = p_j(1) - p_j(0), the other slots' parity has
+    P_even - P_odd = prod_{j != k} (-T_j), and the check sends
+    tau_{a->k} = sgn * tanh(weight / 2) * prod_{j != k} (-T_j), with sgn = -1 for
+    target 0 and +1 for target 1 (``tw``, ``sgn`` per parameter row).  Prefix
+    products go to P (scratch, rows owned by the factor), suffix products are
+    carried backwards.  |tau| is capped at TAU_MAX.
+    """
+    n_fac = fac_ptr.shape[0] - 1
+    for a in prange(n_fac):
+        lo = fac_ptr[a]
+        hi = fac_ptr[a + 1]
+        c = sgn[fac_param[a]] * tw[fac_param[a]]
+        acc = 1.0
+        for e in range(lo, hi):
+            P[e] = acc
+            acc *= -T[e]
+        acc = 1.0
+        r = 0.0
+        for e in range(hi - 1, lo - 1, -1):
+            n = c * P[e] * acc
+            acc *= -T[e]
+            if n > TAU_MAX:
+                n = TAU_MAX
+            elif n < -TAU_MAX:
+                n = -TAU_MAX
+            lv = _atanh2(n)
+            if damping > 0.0:
+                lv = (1.0 - damping) * lv + damping * Lf[e]
+                n = 1.0 - 2.0 / (np.exp(lv) + 1.0)
+            d = abs(n - tau[e])
+            if d > r:
+                r = d
+            tau[e] = n
+            Lf[e] = lv
+        res[a] = 0.5 * r
+
+
+@pjit
+def belief_llr(var_ptr, var_edges, h, Lf, out):
+    """Log-odds of every variable's belief: out[i] = h_i + sum of the incoming Lf."""
+    n_var = h.shape[0]
+    for i in prange(n_var):
+        acc = h[i]
+        for k in range(var_ptr[i], var_ptr[i + 1]):
+            acc += Lf[var_edges[k]]
+        out[i] = acc
