@@ -75,3 +75,33 @@ def test_callback_sees_log_messages_and_threads_agree():
     a = algorithms.run_bp(g, n_threads=1, max_iter=30)
     b = algorithms.run_bp(g, n_threads=2, max_iter=30)
     np.testing.assert_array_equal(a.f2v, b.f2v)
+
+
+@pytest.mark.parametrize("channel, kw", [("bsc", {"p": 0.05}), ("awgn", {"sigma": 0.8})])
+def test_parity_fast_path_matches_log_domain(channel, kw):
+    from fgraph.problems import ldpc, regular_ldpc
+
+    H = regular_ldpc(240, 3, 6, seed=4)
+    prob = ldpc(H, channel, seed=5, **kw)
+    assert bp_binary.applies(prob.graph, algorithms.BPConfig())
+    for n in (1, 3, 8):
+        fast, slow = _pair(prob.graph, max_iter=n, tol=1e-300)
+        np.testing.assert_allclose(fast.beliefs, slow.beliefs, atol=1e-9)
+        np.testing.assert_allclose(fast.residuals, slow.residuals, atol=1e-9)
+    fast, slow = _pair(prob.graph, max_iter=200, damping=0.2)
+    np.testing.assert_array_equal(np.argmax(fast.beliefs, 1), np.argmax(slow.beliefs, 1))
+    assert fast.log_z == pytest.approx(slow.log_z, rel=1e-9)
+
+
+def test_soft_parity_and_target_one_on_a_tree():
+    import fgraph
+
+    g = fgraph.FactorGraph()
+    g.add_variables(5)
+    g.add_parity([[0, 1, 2], [2, 3, 4]], weight=[0.7, 2.5], target=[1, 0])
+    g.add_field(np.arange(5), [0.3, -0.2, 0.1, 0.5, -0.4])
+    cg = g.compile()
+    assert bp_binary.applies(cg, algorithms.BPConfig())
+    r = algorithms.run_bp(cg, tol=1e-13)
+    np.testing.assert_allclose(np.array(r.marginals), np.array(exact.marginals(cg)), atol=1e-10)
+    assert r.log_z == pytest.approx(exact.log_z(cg), abs=1e-10)
