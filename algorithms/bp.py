@@ -43,7 +43,7 @@ from fgraph.compiled import CompiledGraph
 from . import bp_binary
 from . import bp_kernels as K
 from ._jit import threads
-from .bp_rules import get_bp_rule
+from .bp_rules import factor_score, get_bp_rule
 
 __all__ = ["BPConfig", "BPProgress", "BPResult", "run_bp", "bethe_log_z"]
 
@@ -180,15 +180,10 @@ class BPResult:
         g = self.graph
         if not 0 <= a < g.n_fac:
             raise IndexError(f"factor {a} out of range 0..{g.n_fac - 1}")
-        tab = g.log_table(a)
-        score = tab.copy()
-        for k, e in enumerate(range(g.fac_ptr[a], g.fac_ptr[a + 1])):
-            shape = [1] * tab.ndim
-            shape[k] = tab.shape[k]
-            score = score + self.v2f[e, : tab.shape[k]].reshape(shape)
+        score = factor_score(g, a, self.v2f)
         m = np.max(score)
         if not np.isfinite(m):  # BP found a contradiction here: zero mass, as in `beliefs` (never NaN)
-            return np.zeros(tab.shape)
+            return np.zeros(score.shape)
         p = np.exp(score - m)
         return p / (np.max(p) if self.config.mode == "max" else p.sum())
 

@@ -349,15 +349,26 @@ def dense_f2v(graph, lo, hi, v2f, out, max_mode):
                 out[e, :q] -= mx
 
 
+def factor_score(graph, a, v2f) -> np.ndarray:
+    """``log psi_a(x) + sum_j v2f[e_j, x_j]`` over the scope of factor ``a`` (dense).
+
+    Returns
+    -------
+    ndarray of float64, shape ``tuple(graph.scope_cards(a))``
+    """
+    tab = graph.log_table(a)
+    score = tab.copy()
+    for k, e in enumerate(range(graph.fac_ptr[a], graph.fac_ptr[a + 1])):
+        shape = [1] * tab.ndim
+        shape[k] = tab.shape[k]
+        score = score + v2f[e, : tab.shape[k]].reshape(shape)
+    return score
+
+
 def dense_log_z(graph, lo, hi, v2f, out, max_mode):
     """Reference log Z_a by enumeration of each factor's dense log-table."""
     for a in range(lo, hi):
-        tab = graph.log_table(a)
-        score = tab.copy()
-        for k, e in enumerate(range(graph.fac_ptr[a], graph.fac_ptr[a + 1])):
-            shape = [1] * tab.ndim
-            shape[k] = tab.shape[k]
-            score = score + v2f[e, : tab.shape[k]].reshape(shape)
+        score = factor_score(graph, a, v2f)
         out[a] = np.max(score) if max_mode else _lse(score.ravel())
 
 
