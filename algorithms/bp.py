@@ -140,7 +140,8 @@ class BPResult:
     map_state : ndarray of int64, shape (n_var,) or None
         Max-product decoding (max mode only), jointly consistent on ties.
     seconds : float
-        Wall time of the iterations.
+        Wall time of the iterations (v2f, beliefs and log_z are formed on first
+        access, outside this time).
     stopped_early : bool
         A callback ended the run.
     """
@@ -148,15 +149,44 @@ class BPResult:
     graph: CompiledGraph
     config: BPConfig
     f2v: np.ndarray
-    v2f: np.ndarray
-    beliefs: np.ndarray
-    log_z: float
     converged: bool
     n_iter: int
     residuals: np.ndarray
     map_state: np.ndarray | None = None
     seconds: float = 0.0
     stopped_early: bool = False
+
+    # v2f, beliefs and log Z are formed from f2v on first access: a decoding loop
+    # that only reads hard decisions does not pay for the Bethe free energy.
+    def _threads(self):
+        return threads(_auto_threads(self.config, self.graph))
+
+    @cached_property
+    def v2f(self) -> np.ndarray:
+        g = self.graph
+        out = np.full_like(self.f2v, -np.inf)  # kernels write only x < card: keep the padding
+        with self._threads():
+            _var_sweep(g, self.f2v, out, self.config.mode == "max")
+        out.flags.writeable = False
+        return out
+
+    @cached_property
+    def beliefs(self) -> np.ndarray:
+        g = self.graph
+        logb = np.full((g.n_var, g.q_max), -np.inf)
+        max_mode = self.config.mode == "max"
+        with self._threads():
+            K.var_beliefs(g.var_ptr, g.var_edges, g.var_unary, g.card, self.f2v, logb, max_mode)
+        with np.errstate(invalid="ignore"):
+            probs = np.exp(logb)
+        probs[np.isnan(probs)] = 0.0
+        probs.flags.writeable = False
+        return probs
+
+    @cached_property
+    def log_z(self) -> float:
+        with self._threads():
+            return bethe_log_z(self.graph, self.f2v, self.v2f, self.config.mode == "max")
 
     @cached_property
     def marginals(self) -> list:
@@ -270,6 +300,8 @@ def _init_messages(graph, init, rng):
     n_edge, q = graph.n_edge, graph.q_max
     card_e = graph.card[graph.edge_var]
     pad = np.arange(q)[None, :] >= card_e[:, None]
+    if (init is None or (isinstance(init, str) and init == "uniform")) and not pad.any():
+        return np.full((n_edge, q), -math.log(q))  # every variable has q states: already normalised
     if init is None or (isinstance(init, str) and init == "uniform"):
         f2v = np.where(pad, -np.inf, 0.0)
         f2v = f2v - np.where(pad, 0.0, np.log(card_e)[:, None])
@@ -444,29 +476,20 @@ def run_bp(graph, config=None, init=None, seed=None, callback=None, **config_ove
                     break
                 if converged:
                     break
-        _var_sweep(graph, f2v, v2f, max_mode)
-        log_z = bethe_log_z(graph, f2v, v2f, max_mode)
-        beliefs = np.full((graph.n_var, graph.q_max), -np.inf)
-        K.var_beliefs(graph.var_ptr, graph.var_edges, graph.var_unary, graph.card, f2v, beliefs, max_mode)
     seconds = time.perf_counter() - t0
-    with np.errstate(invalid="ignore"):
-        probs = np.exp(beliefs)
-    probs[np.isnan(probs)] = 0.0
-    if max_mode:
-        with threads(1):  # decoding calls kernels one factor at a time
-            map_state = _decode(graph, rules, config, f2v, probs)
-    else:
-        map_state = None
-    for arr in (f2v, v2f, probs):
-        arr.flags.writeable = False
+    f2v.flags.writeable = False
     hist = np.asarray(history, dtype=FLOAT)
     hist.flags.writeable = False
-    if map_state is not None:
-        map_state.flags.writeable = False
-    return BPResult(
-        graph=graph, config=config, f2v=f2v, v2f=v2f, beliefs=probs, log_z=log_z, converged=converged,
-        n_iter=len(history), residuals=hist, map_state=map_state, seconds=seconds, stopped_early=stopped,
+    result = BPResult(
+        graph=graph, config=config, f2v=f2v, converged=converged, n_iter=len(history), residuals=hist,
+        seconds=seconds, stopped_early=stopped,
     )
+    if max_mode:
+        with threads(1):  # decoding calls kernels one factor at a time
+            map_state = _decode(graph, rules, config, f2v, result.beliefs)
+        map_state.flags.writeable = False
+        result = replace(result, map_state=map_state)
+    return result
 
 
 def _binary_tanh(graph, config, f2v, callback):
