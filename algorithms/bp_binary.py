@@ -31,7 +31,7 @@ from ._jit import njit, pjit, prange
 
 __all__ = [
     "applies", "llr_from_log", "log_from_llr", "var_sweep", "ising_fac_sweep", "parity_fac_sweep",
-    "belief_llr",
+    "belief_llr", "var_cavity", "ising_fac_ratio",
 ]
 
 #: Largest |tanh| a parity message may take: its log-odds are capped at about 36.7
@@ -182,3 +182,47 @@ def belief_llr(var_ptr, var_edges, h, Lf, out):
         for k in range(var_ptr[i], var_ptr[i + 1]):
             acc += Lf[var_edges[k]]
         out[i] = acc
+
+
+# --------------------------------------------------------------------------- split sweeps
+# The two transcendental functions of a sweep run as NumPy ufuncs over whole
+# arrays (SIMD exp/log, about 1 ns per element here, against 4-6 ns for scalar
+# libm calls inside a Numba loop); the kernels below do everything else.
+
+
+@pjit
+def var_cavity(var_ptr, var_edges, h, Lf, V):
+    """V[e] = L_{i->a} = h_i + sum of the other Lf at i (prefix and suffix sums)."""
+    n_var = h.shape[0]
+    for i in prange(n_var):
+        acc = h[i]
+        for k in range(var_ptr[i], var_ptr[i + 1]):
+            e = var_edges[k]
+            V[e] = acc
+            acc += Lf[e]
+        acc = 0.0
+        for k in range(var_ptr[i + 1] - 1, var_ptr[i] - 1, -1):
+            e = var_edges[k]
+            V[e] += acc
+            acc += Lf[e]
+
+
+@pjit
+def ising_fac_ratio(fac_ptr, fac_param, tJ, E, tau, R, res):
+    """Undamped Ising update from E[e] = exp(L_{i->a}): T = 1 - 2 / (E + 1),
+    tau_{a->0} = tanh(J) T[e1] (and symmetrically); writes tau, the ratio
+    R = (1 + tau) / (1 - tau) whose log is the new log-odds, and res[a]."""
+    n_fac = fac_ptr.shape[0] - 1
+    for a in prange(n_fac):
+        e0 = fac_ptr[a]
+        e1 = e0 + 1
+        t = tJ[fac_param[a]]
+        n0 = t * (1.0 - 2.0 / (E[e1] + 1.0))
+        n1 = t * (1.0 - 2.0 / (E[e0] + 1.0))
+        r0 = abs(n0 - tau[e0])
+        r1 = abs(n1 - tau[e1])
+        res[a] = 0.5 * (r0 if r0 > r1 else r1)
+        tau[e0] = n0
+        tau[e1] = n1
+        R[e0] = (1.0 + n0) / (1.0 - n0)
+        R[e1] = (1.0 + n1) / (1.0 - n1)
