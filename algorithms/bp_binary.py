@@ -31,7 +31,7 @@ from ._jit import njit, pjit, prange
 
 __all__ = [
     "applies", "llr_from_log", "log_from_llr", "var_sweep", "ising_fac_sweep", "parity_fac_sweep",
-    "belief_llr", "var_cavity", "ising_fac_ratio",
+    "belief_llr", "var_cavity", "tanh_half", "ising_fac_ratio",
 ]
 
 #: Largest |tanh| a parity message may take: its log-odds are capped at about 36.7
@@ -78,27 +78,19 @@ def _atanh2(t):
     return np.log((1.0 + t) / (1.0 - t))
 
 
-@pjit
 def var_sweep(var_ptr, var_edges, h, Lf, T):
-    """T[e] = tanh(L_{i->a} / 2) for every edge, with L_{i->a} = h_i + sum of the other Lf at i.
+    """T[e] = tanh(L_{i->a} / 2) for every edge: the cavity sums of :func:`var_cavity`, then tanh."""
+    var_cavity(var_ptr, var_edges, h, Lf, T)
+    tanh_half(T)
 
-    Prefix sums on the way forward, suffix sums on the way back (no subtraction).
-    """
-    n_var = h.shape[0]
-    for i in prange(n_var):
-        acc = h[i]
-        for k in range(var_ptr[i], var_ptr[i + 1]):
-            e = var_edges[k]
-            T[e] = acc
-            acc += Lf[e]
-        acc = 0.0
-        for k in range(var_ptr[i + 1] - 1, var_ptr[i] - 1, -1):
-            e = var_edges[k]
-            v = T[e] + acc
-            acc += Lf[e]
-            # tanh(v/2) = 1 - 2/(e^v + 1): one exp; exact limits +-1 (e^v = inf or 0), and an
-            # absolute error ~1e-16 near v = 0, which is what the probability-domain residual sees
-            T[e] = 1.0 - 2.0 / (np.exp(v) + 1.0)
+
+@pjit
+def tanh_half(T):
+    """T <- tanh(T / 2) in place, as 1 - 2/(e^T + 1): one exp; exact limits +-1 (e^T = inf
+    or 0), and an absolute error ~1e-16 near 0, which is what the probability-domain
+    residual sees."""
+    for e in prange(T.shape[0]):
+        T[e] = 1.0 - 2.0 / (np.exp(T[e]) + 1.0)
 
 
 @pjit
