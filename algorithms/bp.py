@@ -40,7 +40,7 @@ import numpy as np
 from fgraph._dtypes import FLOAT, as_generator
 from fgraph.compiled import CompiledGraph
 
-from . import bp_binary
+from . import bp_binary, bp_scaled
 from . import bp_kernels as K
 from ._jit import threads
 from .bp_rules import factor_score, get_bp_rule
@@ -70,7 +70,15 @@ class BPConfig:
         Threads for the parallel kernels (None: one thread for graphs with fewer
         than ``SMALL_GRAPH_EDGES`` edges, Numba's default otherwise).
     fast_paths : bool
-        Use specialised kernels (pairwise tables) where they apply.
+        Use specialised kernels where they apply: pairwise tables, and the
+        tanh-domain sweeps of all-Ising and all-parity binary graphs
+        (:mod:`algorithms.bp_binary`).
+    scaled_tables : bool
+        Undamped sum-product flooding on graphs of dense tables runs in scaled
+        linear arithmetic with exact log-domain fallbacks wherever a value
+        falls below 1e-250 (:mod:`algorithms.bp_scaled`; equal to the
+        log-domain engine to round-off, several times faster).  False: the
+        log-domain enumeration kernel throughout.
 
     Examples
     --------
@@ -85,6 +93,7 @@ class BPConfig:
     schedule: str = "parallel"
     n_threads: int | None = None
     fast_paths: bool = True
+    scaled_tables: bool = True
 
     def __post_init__(self):
         if self.mode not in MODES:
@@ -105,11 +114,14 @@ class BPConfig:
             raise ValueError(f"n_threads must be None or an int >= 1, got {n!r}")
         if not isinstance(self.fast_paths, bool):
             raise TypeError(f"fast_paths must be a bool, got {self.fast_paths!r}")
+        if not isinstance(self.scaled_tables, bool):
+            raise TypeError(f"scaled_tables must be a bool, got {self.scaled_tables!r}")
 
     def identify(self) -> str:
         """One-line description, e.g. ``BP[mode=sum,schedule=parallel,damping=0,tol=1e-09,max_iter=1000]``."""
         extra = "" if self.n_threads is None else f",n_threads={self.n_threads}"
         extra += "" if self.fast_paths else ",fast_paths=False"
+        extra += "" if self.scaled_tables else ",scaled_tables=False"
         return (
             f"BP[mode={self.mode},schedule={self.schedule},damping={self.damping:g},"
             f"tol={self.tol:g},max_iter={self.max_iter}{extra}]"
@@ -241,25 +253,29 @@ class BPProgress:
         Largest message change of the last sweep.
     f2v : ndarray of float64, shape (n_edge, q_max)
         Current factor-to-variable log-messages (read-only; formed on first access
-        when the engine runs in the tanh domain).
+        when the engine runs in the tanh domain or in scaled linear arithmetic).
     graph : CompiledGraph
     """
 
-    __slots__ = ("iteration", "residual", "graph", "_f2v", "_max_mode", "_llr")
+    __slots__ = ("iteration", "residual", "graph", "_f2v", "_max_mode", "_llr", "_scaled")
 
-    def __init__(self, iteration, residual, f2v, graph, max_mode, llr=None):
+    def __init__(self, iteration, residual, f2v, graph, max_mode, llr=None, scaled=None):
         self.iteration = iteration
         self.residual = residual
         self.graph = graph
         self._f2v = f2v
         self._max_mode = max_mode
         self._llr = llr  # (h, Lf) of the tanh-domain engine, or None
+        self._scaled = scaled  # (prob, logx, eflag, card_e) of the scaled-table engine, or None
 
     @property
     def f2v(self) -> np.ndarray:
         if self._f2v is None:
             out = np.full((self.graph.n_edge, self.graph.q_max), -np.inf)
-            bp_binary.log_from_llr(self._llr[1], out)
+            if self._scaled is not None:
+                bp_scaled.to_log(*self._scaled, out)
+            else:
+                bp_binary.log_from_llr(self._llr[1], out)
             self._f2v = _ro_view(out)
         return self._f2v
 
@@ -457,6 +473,8 @@ def run_bp(graph, config=None, init=None, seed=None, callback=None, **config_ove
             stopped = flag[0]
         elif bp_binary.applies(graph, config):
             history, converged, stopped = _binary_tanh(graph, config, f2v, callback)
+        elif bp_scaled.applies(graph, config):
+            history, converged, stopped = _scaled_tables(graph, config, f2v, v2f, work, callback)
         else:
             for it in range(config.max_iter):
                 if config.schedule == "parallel":
@@ -540,6 +558,54 @@ def _binary_tanh(graph, config, f2v, callback):
         if converged:
             break
     bp_binary.log_from_llr(Lf, f2v)
+    return history, converged, stopped
+
+
+def _scaled_tables(graph, config, f2v, v2f, work, callback):
+    """Flooding sum-product on a graph of dense tables in scaled linear arithmetic.
+
+    See :mod:`algorithms.bp_scaled`.  Reads the initial log-messages from f2v
+    and writes the final ones back.
+    """
+    blocks = []
+    for t in range(len(graph.types)):
+        p = graph.params[t]
+        lo, hi = int(graph.type_ptr[t]), int(graph.type_ptr[t + 1])
+        if hi > lo:
+            sg = bp_scaled.shape_groups(graph.fac_ptr, graph.edge_var, graph.card, lo, hi)
+            lin = bp_scaled.linear_tables(np.asarray(p["logp"]), np.asarray(p["ptr"]))
+            blocks.append((lo, hi, sg, p["ptr"], lin, p["logp"]))
+    card_e = graph.card[graph.edge_var]
+    prob, logx, eflag = bp_scaled.init_state(f2v, card_e)
+    ulin, vlog = bp_scaled.exact_unary(graph.var_unary, graph.card)
+    W = np.zeros_like(f2v)
+    vexact = np.zeros(graph.n_edge, dtype=np.bool_)
+    res = np.zeros(graph.n_fac)
+    flag = np.zeros(graph.n_fac, dtype=np.bool_)
+    history, converged, stopped = [], False, False
+    for it in range(config.max_iter):
+        bp_scaled.var_linear(graph.var_ptr, graph.var_edges, graph.var_unary, ulin, vlog, graph.card, prob,
+                             logx, eflag, v2f, W, vexact)
+        n_fb = 0
+        for _, _, sg, ptr, lin, _ in blocks:
+            n_fb += bp_scaled.scaled_update(sg.ids, sg.task_lo, sg.task_hi, sg.task_group, sg.cards,
+                                            sg.arity, graph.fac_ptr, graph.fac_param, ptr, lin, W, prob,
+                                            eflag, res, flag)
+        if n_fb:  # factors with an output entry below TINY: exact log-domain update
+            for lo, hi, _, ptr, _, logp in blocks:
+                bp_scaled.fallback_range(lo, hi, graph.fac_ptr, graph.edge_var, graph.card, graph.fac_param,
+                                         ptr, logp, W, v2f, vexact, prob, logx, eflag, work, res, flag)
+        r = float(res.max())
+        history.append(r)
+        converged = r < config.tol
+        if callback is not None:
+            progress = BPProgress(it + 1, r, None, graph, False, scaled=(prob, logx, eflag, card_e))
+            if callback(progress):
+                stopped = True
+                break
+        if converged:
+            break
+    bp_scaled.to_log(prob, logx, eflag, card_e, f2v)
     return history, converged, stopped
 
 

@@ -92,34 +92,10 @@ def normalize_at(arr, e, q, max_mode):
 # ----------------------------------------------------------------- variable side
 @njit
 def _var_one(i, var_ptr, var_edges, var_unary, card, f2v, v2f, max_mode):
-    """v2f on every edge of variable i: unary + prefix + suffix of incoming f2v.
-
-    Binary variables keep both running sums in registers and normalise each row
-    as soon as its suffix is added (while the row is in cache).  Every entry is
-    the same sum, formed in the same order, as in the generic loop.
-    """
+    """v2f on every edge of variable i: unary + prefix + suffix of incoming f2v (any card)."""
     q = card[i]
     lo = var_ptr[i]
     hi = var_ptr[i + 1]
-    if q == 2:
-        a0 = var_unary[i, 0]
-        a1 = var_unary[i, 1]
-        for k in range(lo, hi):
-            e = var_edges[k]
-            v2f[e, 0] = a0
-            v2f[e, 1] = a1
-            a0 += f2v[e, 0]
-            a1 += f2v[e, 1]
-        a0 = 0.0
-        a1 = 0.0
-        for k in range(hi - 1, lo - 1, -1):
-            e = var_edges[k]
-            v2f[e, 0] += a0
-            v2f[e, 1] += a1
-            a0 += f2v[e, 0]
-            a1 += f2v[e, 1]
-            normalize_at(v2f, e, 2, max_mode)
-        return
     for x in range(q):
         acc = var_unary[i, x]
         for k in range(lo, hi):
@@ -137,10 +113,38 @@ def _var_one(i, var_ptr, var_edges, var_unary, card, f2v, v2f, max_mode):
 
 @pjit
 def var_sweep(var_ptr, var_edges, var_unary, card, f2v, v2f, max_mode):
-    """All variable-to-factor messages from the current f2v (each thread owns its variables' rows)."""
+    """All variable-to-factor messages from the current f2v (each thread owns its variables' rows).
+
+    Binary variables are handled in the loop body itself (a call per variable
+    passes every array as several scalars and would cost as much as the work):
+    both running sums stay in registers and each row is normalised as soon as
+    its suffix is added.  Every entry is the same sum, formed in the same
+    order, as in the generic :func:`_var_one`.
+    """
     n_var = card.shape[0]
     for i in prange(n_var):
-        _var_one(i, var_ptr, var_edges, var_unary, card, f2v, v2f, max_mode)
+        if card[i] != 2:
+            _var_one(i, var_ptr, var_edges, var_unary, card, f2v, v2f, max_mode)
+            continue
+        lo = var_ptr[i]
+        hi = var_ptr[i + 1]
+        a0 = var_unary[i, 0]
+        a1 = var_unary[i, 1]
+        for k in range(lo, hi):
+            e = var_edges[k]
+            v2f[e, 0] = a0
+            v2f[e, 1] = a1
+            a0 += f2v[e, 0]
+            a1 += f2v[e, 1]
+        a0 = 0.0
+        a1 = 0.0
+        for k in range(hi - 1, lo - 1, -1):
+            e = var_edges[k]
+            v2f[e, 0] += a0
+            v2f[e, 1] += a1
+            a0 += f2v[e, 0]
+            a1 += f2v[e, 1]
+            normalize_at(v2f, e, 2, max_mode)
 
 
 @pjit

@@ -1,0 +1,546 @@
+"""Flooding sum-product on dense tables in scaled linear arithmetic, with exact log-domain fallbacks.
+
+The engine of :func:`algorithms.run_bp` for sum-product flooding (no damping)
+on graphs whose factors are all dense tables.  Messages are kept as
+probabilities, every operand scaled into [0, 1]::
+
+    u_i(x)      = exp(log phi_i(x) - max log phi_i)                     (max 1)
+    W_{i->a}(x) = u_i(x) prod_{b in di \\ a} p_{b->i}(x), divided by its max  (max 1)
+    P_a(x_da)   = exp(log psi_a(x_da) - max log psi_a)                  (max 1)
+    c_{a->i}(x) = sum_{x_da : x_i = x} P_a(x_da) prod_{j in da \\ i} W_{j->a}(x_j)
+    p_{a->i}    = c_{a->i} / sum_x c_{a->i}(x)
+
+so a sweep needs no exp or log at all; log-messages are formed once, at the end
+(or when a callback asks).  Both products use prefix and suffix products, never
+division, so zeros are harmless.
+
+**Exact to round-off, by construction.**  Every factor of every product is at
+most 1, so partial products only shrink: a product whose true value is a normal
+float never passed through underflow, and one that did underflow has true value
+below 2.3e-308.  A result entry ``>= TINY = 1e-250`` therefore carries a
+relative error of a few ulps plus at most ``terms * 2.3e-308 / TINY`` (below
+1e-50).  Wherever an entry falls below ``TINY`` the exact log-domain rule takes
+over for that item:
+
+* a factor with an output entry below ``TINY`` (hard zeros, or messages certain
+  to more than about 575 nats) is recomputed by the log-domain kernel
+  (:func:`algorithms.bp_kernels._table_one`); its messages are then kept in the
+  log domain (``logx``, flagged in ``eflag``) until it leaves that regime;
+* a variable with such an incoming message, a unary entry below ``TINY``
+  relative to its maximum, or a product entry below ``TINY`` forms its
+  outgoing messages by log-domain sums.
+
+The residual is ``max |p_new - p_old|`` over the probabilities of each factor's
+outgoing messages, as in the log-domain engine.
+
+**Factors are batched by shape.**  Factors with the same arity and the same
+cardinality in every slot (whatever their tables) form a group
+(:func:`shape_groups`); the kernel walks the joint states of the shape once and,
+for each state and slot, runs a tight loop over the group's factors.  No arity or
+cardinality is special-cased: a group of 3-ary ternary tables runs the same code
+as a group of binary pairwise ones.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import bp_kernels as K
+from ._jit import njit, pjit, prange
+
+__all__ = [
+    "TINY", "applies", "linear_tables", "ShapeGroups", "shape_groups", "var_linear", "scaled_update",
+    "fallback_range", "to_log", "init_state", "exact_unary",
+]
+
+#: Smallest product or sum accepted from linear arithmetic; below it the item is
+#: recomputed exactly in the log domain.
+TINY = 1e-250
+LOG_TINY = math.log(TINY)
+
+CHUNK = 512  # factors per parallel task (scratch rows of this length stay in L1)
+
+TABLE_TYPES = ("table", "unary")
+
+
+def applies(graph, config) -> bool:
+    """Whether this engine runs the graph: sum-product, parallel schedule, no damping, tables only."""
+    return (
+        config.scaled_tables
+        and config.mode == "sum"
+        and config.schedule == "parallel"
+        and config.damping == 0.0
+        and graph.n_fac > 0
+        and all(t in TABLE_TYPES for t in graph.types)
+    )
+
+
+def linear_tables(logp: np.ndarray, ptr: np.ndarray) -> np.ndarray:
+    """Each table scaled to maximum 1: ``exp(logp - max)`` per table.
+
+    Parameters
+    ----------
+    logp : ndarray of float64, shape (total,)
+        Concatenated log-tables (-inf for zeros).
+    ptr : ndarray of int64, shape (n_tables + 1,)
+        Table ``t`` is ``logp[ptr[t]:ptr[t + 1]]`` (non-empty, not all -inf).
+
+    Returns
+    -------
+    ndarray of float64, shape (total,)
+
+    Examples
+    --------
+    >>> linear_tables(np.log([0.5, 2.0, 1.0]), np.array([0, 2, 3]))
+    array([0.25, 1.  , 1.  ])
+    """
+    sizes = np.diff(ptr)
+    m = np.maximum.reduceat(logp, ptr[:-1]) if sizes.size else np.zeros(0)
+    return np.exp(logp - np.repeat(m, sizes))
+
+
+def exact_unary(var_unary: np.ndarray, card: np.ndarray):
+    """Scaled unary factors and the variables that need log-domain sums.
+
+    Parameters
+    ----------
+    var_unary : ndarray of float64, shape (n_var, q_max)
+        Log unary factors (-inf padding).
+    card : ndarray of int64, shape (n_var,)
+
+    Returns
+    -------
+    ulin : ndarray of float64, shape (n_var, q_max)
+        ``exp(var_unary - max)`` (0 for -inf and padding).
+    vlog : ndarray of bool, shape (n_var,)
+        True where a finite unary entry lies more than ``-log(TINY)`` below the
+        maximum (its scaled value would be below ``TINY``).
+
+    Examples
+    --------
+    >>> u, v = exact_unary(np.array([[0.0, -900.0], [0.0, -np.inf]]), np.array([2, 2]))
+    >>> v.tolist()
+    [True, False]
+    """
+    m = np.max(var_unary, axis=1, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    shifted = var_unary - m
+    ulin = np.exp(shifted)
+    vlog = np.any(np.isfinite(shifted) & (shifted < LOG_TINY), axis=1)
+    return ulin, vlog
+
+
+def init_state(f2v: np.ndarray, card_e: np.ndarray):
+    """(prob, logx, eflag) from normalised log-messages (n_edge, q_max).
+
+    ``eflag[e]`` is set where a message has an entry below ``log(TINY)``
+    (including hard zeros): its exact log-message is kept in ``logx``.
+    """
+    prob = np.exp(f2v)
+    valid = np.arange(f2v.shape[1])[None, :] < card_e[:, None]
+    eflag = np.any(valid & (f2v < LOG_TINY), axis=1)
+    return prob, f2v.copy(), eflag
+
+
+class ShapeGroups:
+    """Factors lo..hi-1 sorted into groups of equal shape, cut into parallel tasks.
+
+    Attributes
+    ----------
+    ids : ndarray of int64, shape (hi - lo,)
+        Factor ids, group after group (ascending within a group).
+    cards : ndarray of int64, shape (n_groups, max_arity)
+        Cardinality of each slot of a group's factors (0 beyond its arity).
+    arity : ndarray of int64, shape (n_groups,)
+    task_lo, task_hi, task_group : ndarray of int64, shape (n_tasks,)
+        Task t updates ``ids[task_lo[t]:task_hi[t]]``, all of group task_group[t].
+    """
+
+    def __init__(self, ids, cards, arity, task_lo, task_hi, task_group):
+        self.ids, self.cards, self.arity = ids, cards, arity
+        self.task_lo, self.task_hi, self.task_group = task_lo, task_hi, task_group
+
+
+def shape_groups(fac_ptr, edge_var, card, lo: int, hi: int, chunk: int = CHUNK) -> ShapeGroups:
+    """Group factors lo..hi-1 by shape (arity and slot cardinalities).
+
+    Examples
+    --------
+    >>> import fgraph
+    >>> g = fgraph.FactorGraph(); _ = g.add_variables(3, card=[2, 3, 2])
+    >>> _ = g.add_factor([0, 1], np.ones((2, 3))); _ = g.add_factor([2, 1], np.ones((2, 3)))
+    >>> _ = g.add_factor([0, 2], np.ones((2, 2)))
+    >>> c = g.compile(); sg = shape_groups(c.fac_ptr, c.edge_var, c.card, 0, c.n_fac)
+    >>> sg.ids.tolist(), sg.cards.tolist()
+    ([2, 0, 1], [[2, 2], [2, 3]])
+    """
+    fac_ptr = np.asarray(fac_ptr)
+    deg = np.diff(fac_ptr[lo : hi + 1])
+    n = hi - lo
+    d_max = int(deg.max()) if n else 0
+    key = np.zeros((n, d_max + 1), dtype=np.int64)
+    key[:, 0] = deg
+    e_lo, e_hi = int(fac_ptr[lo]), int(fac_ptr[hi])
+    rows = np.repeat(np.arange(n), deg)
+    cols = np.arange(e_lo, e_hi) - np.repeat(fac_ptr[lo:hi], deg)
+    key[rows, cols + 1] = np.asarray(card)[np.asarray(edge_var)[e_lo:e_hi]]
+    if n and np.all(key == key[0]):  # one shape (the common case): no sort
+        shapes, order, counts = key[:1], np.arange(n), np.array([n])
+    else:
+        shapes, inverse = np.unique(key, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        order = np.argsort(inverse, kind="stable")
+        counts = np.bincount(inverse, minlength=len(shapes))
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    t_lo, t_hi, t_g = [], [], []
+    for gi in range(len(shapes)):
+        cuts = np.arange(starts[gi], starts[gi + 1], chunk)
+        t_lo.append(cuts)
+        t_hi.append(np.minimum(cuts + chunk, starts[gi + 1]))
+        t_g.append(np.full(len(cuts), gi))
+
+    def cat(parts):
+        return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+
+    return ShapeGroups(
+        ids=(lo + order).astype(np.int64), cards=np.ascontiguousarray(shapes[:, 1:]),
+        arity=shapes[:, 0].copy(), task_lo=cat(t_lo), task_hi=cat(t_hi), task_group=cat(t_g),
+    )
+
+
+# ----------------------------------------------------------------- variable side
+@njit(inline="always")
+def _log_msg(e, x, prob, logx, eflag):
+    """Exact log-message of edge e, state x: kept in logx when flagged, else log of prob (>= TINY)."""
+    if eflag[e]:
+        return logx[e, x]
+    p = prob[e, x]
+    return np.log(p) if p > 0.0 else K.NEG_INF
+
+
+@njit
+def _var_log(i, var_ptr, var_edges, var_unary, card, prob, logx, eflag, v2f, W, vexact):
+    """Variable i by log-domain sums: exact v2f (max 0) in v2f, its exp in W, vexact set."""
+    q = card[i]
+    lo = var_ptr[i]
+    hi = var_ptr[i + 1]
+    for x in range(q):
+        acc = var_unary[i, x]
+        for k in range(lo, hi):
+            e = var_edges[k]
+            v2f[e, x] = acc
+            acc += _log_msg(e, x, prob, logx, eflag)
+        acc = 0.0
+        for k in range(hi - 1, lo - 1, -1):
+            e = var_edges[k]
+            v2f[e, x] += acc
+            acc += _log_msg(e, x, prob, logx, eflag)
+    for k in range(lo, hi):
+        e = var_edges[k]
+        K.normalize_at(v2f, e, q, True)
+        for x in range(q):
+            v = v2f[e, x]
+            W[e, x] = np.exp(v) if v != K.NEG_INF else 0.0
+        vexact[e] = True
+
+
+VAR_CHUNK = 1024  # variables per parallel task of var_linear (one scratch per task)
+
+
+@pjit
+def var_linear(var_ptr, var_edges, var_unary, ulin, vlog, card, prob, logx, eflag, v2f, W, vexact):
+    """All variable-to-factor messages W (max 1) from the factor messages (each thread owns its variables).
+
+    Parameters
+    ----------
+    ulin : ndarray of float64, shape (n_var, q_max)
+        Scaled unary factors (:func:`exact_unary`).
+    vlog : ndarray of bool, shape (n_var,)
+        Variables that always take log-domain sums.
+    prob, logx : ndarray of float64, shape (n_edge, q_max)
+        Factor messages: probabilities, and exact log-messages where ``eflag``.
+    eflag : ndarray of bool, shape (n_edge,)
+    v2f : ndarray of float64, shape (n_edge, q_max)
+        Output, only where ``vexact``: exact log v2f (max 0).
+    W : ndarray of float64, shape (n_edge, q_max)
+        Output: v2f as scaled probabilities (max 1, 0 beyond a card).
+    vexact : ndarray of bool, shape (n_edge,)
+        Output: whether ``v2f`` holds the exact log-message of the edge.
+    """
+    n_var = card.shape[0]
+    q_max = W.shape[1]
+    n_chunk = (n_var + VAR_CHUNK - 1) // VAR_CHUNK
+    for c in prange(n_chunk):
+        acc = np.empty(q_max)
+        for i in range(c * VAR_CHUNK, min(n_var, (c + 1) * VAR_CHUNK)):
+            q = card[i]
+            lo = var_ptr[i]
+            hi = var_ptr[i + 1]
+            exact = vlog[i]
+            if q == 2:  # binary: the same products, with both running products in registers
+                u0 = ulin[i, 0]
+                u1 = ulin[i, 1]
+                a0 = u0
+                a1 = u1
+                for k in range(lo, hi):
+                    e = var_edges[k]
+                    exact |= eflag[e]
+                    W[e, 0] = a0
+                    W[e, 1] = a1
+                    a0 *= prob[e, 0]
+                    a1 *= prob[e, 1]
+                a0 = 1.0
+                a1 = 1.0
+                for k in range(hi - 1, lo - 1, -1):
+                    e = var_edges[k]
+                    v0 = W[e, 0] * a0
+                    v1 = W[e, 1] * a1
+                    a0 *= prob[e, 0]
+                    a1 *= prob[e, 1]
+                    exact |= (v0 < TINY and u0 > 0.0) or (v1 < TINY and u1 > 0.0)
+                    m = v0 if v0 > v1 else v1
+                    inv = 1.0 / m if m >= TINY else 0.0  # below TINY: exact path anyway
+                    W[e, 0] = v0 * inv
+                    W[e, 1] = v1 * inv
+                    vexact[e] = False
+                if exact:
+                    _var_log(i, var_ptr, var_edges, var_unary, card, prob, logx, eflag, v2f, W, vexact)
+                continue
+            # prefix products, then suffix products with each row scaled to max 1 as
+            # soon as it is complete; every factor is <= 1, so products only shrink
+            for x in range(q):
+                acc[x] = ulin[i, x]
+            for k in range(lo, hi):
+                e = var_edges[k]
+                exact |= eflag[e]
+                for x in range(q):
+                    W[e, x] = acc[x]
+                    acc[x] *= prob[e, x]
+            for x in range(q):
+                acc[x] = 1.0
+            for k in range(hi - 1, lo - 1, -1):
+                e = var_edges[k]
+                m = 0.0
+                for x in range(q):
+                    v = W[e, x] * acc[x]
+                    acc[x] *= prob[e, x]
+                    W[e, x] = v
+                    m = v if v > m else m
+                    # below TINY without an exact zero in the unary: possible underflow
+                    exact |= v < TINY and ulin[i, x] > 0.0
+                inv = 1.0 / m if m >= TINY else 0.0  # below TINY: exact path anyway
+                for x in range(q):
+                    W[e, x] *= inv
+                vexact[e] = False
+            if exact:
+                _var_log(i, var_ptr, var_edges, var_unary, card, prob, logx, eflag, v2f, W, vexact)
+
+
+# ----------------------------------------------------------------- factor side
+@njit
+def _group_task(ids, i_lo, i_hi, cs, fac_ptr, fac_param, tab_ptr, tab_lin, W, prob, eflag, res, flag, e0s,
+                bases, suf, wl, acc, xs, offs):
+    """Update the factors ids[i_lo:i_hi], all of one shape (slot cards ``cs``); returns the number flagged.
+
+    The incoming messages are first gathered into ``wl[off_k + x, i]`` (slot
+    k, state x, factor i; ``off_k`` = sum of the cards before k), so every
+    later loop runs over contiguous factor-minor rows.  For each joint state
+    (digits ``xs``, C order): suffix products ``suf[k, i] = prod_{j > k}
+    W_j(x_j)``, then a running prefix (kept in the free row ``suf[d - 1]``)
+    that starts at the table entry, so slot k receives prefix times
+    ``suf[k]`` -- the table entry times every other slot's message, without
+    division -- summed into ``acc[off_k + x_k]``.
+
+    A factor with an output entry below ``TINY`` is flagged (flag[a] = True)
+    and left for :func:`fallback_range`; otherwise its rows are normalised into
+    ``prob``, res[a] = max |p_new - p_old|, and its edges are unflagged.
+    """
+    d = cs.shape[0]
+    n = i_hi - i_lo
+    size = 1
+    for k in range(d):
+        size *= cs[k]
+        xs[k] = 0
+    for i in range(n):
+        a = ids[i_lo + i]
+        e0s[i] = fac_ptr[a]
+        bases[i] = tab_ptr[fac_param[a]]
+    off = 0
+    for k in range(d):
+        for x in range(cs[k]):
+            for i in range(n):
+                wl[off + x, i] = W[e0s[i] + k, x]
+                acc[off + x, i] = 0.0
+        offs[k] = off
+        off += cs[k]
+    for s in range(size):
+        if s > 0:  # odometer: next joint state, last digit fastest
+            k = d - 1
+            xs[k] += 1
+            while xs[k] == cs[k]:
+                xs[k] = 0
+                k -= 1
+                xs[k] += 1
+        if d == 1:  # a unary table: its message is the table itself
+            r0 = xs[0]
+            for i in range(n):
+                acc[r0, i] += tab_lin[bases[i] + s]
+            continue
+        # suffix products of the slots after k, for k < d - 1
+        rl = offs[d - 1] + xs[d - 1]
+        for i in range(n):
+            suf[d - 2, i] = wl[rl, i]
+        for k in range(d - 3, -1, -1):
+            r1 = offs[k + 1] + xs[k + 1]
+            for i in range(n):
+                suf[k, i] = suf[k + 1, i] * wl[r1, i]
+        # the running prefix (row d - 1 of suf, free here) starts at the table entry
+        r0 = xs[0]
+        for i in range(n):
+            t = tab_lin[bases[i] + s]
+            acc[r0, i] += t * suf[0, i]
+            suf[d - 1, i] = t * wl[r0, i]
+        for k in range(1, d - 1):
+            rk = offs[k] + xs[k]
+            for i in range(n):
+                acc[rk, i] += suf[d - 1, i] * suf[k, i]
+                suf[d - 1, i] *= wl[rk, i]
+        for i in range(n):
+            acc[rl, i] += suf[d - 1, i]
+    # normalisation: slot sums and whether any entry is below TINY, then the
+    # scaled rows and residuals of the factors that are not flagged
+    for i in range(n):
+        suf[0, i] = 0.0  # 1.0 marks a flagged factor
+    off = 0
+    for k in range(d):
+        for i in range(n):
+            wl[0, i] = 0.0
+        for x in range(cs[k]):
+            for i in range(n):
+                v = acc[off + x, i]
+                wl[0, i] += v
+                suf[0, i] = 1.0 if v < TINY else suf[0, i]
+        for i in range(n):
+            wl[0, i] = 1.0 / wl[0, i] if wl[0, i] >= TINY else 0.0  # else flagged
+        for x in range(cs[k]):
+            for i in range(n):
+                acc[off + x, i] *= wl[0, i]
+        off += cs[k]
+    n_flag = 0
+    for i in range(n):
+        a = ids[i_lo + i]
+        low = suf[0, i] != 0.0
+        flag[a] = low
+        if low:
+            n_flag += 1
+            continue
+        e0 = e0s[i]
+        r = 0.0
+        off = 0
+        for k in range(d):
+            e = e0 + k
+            for x in range(cs[k]):
+                v = acc[off + x, i]
+                dlt = abs(v - prob[e, x])
+                r = dlt if dlt > r else r
+                prob[e, x] = v
+            eflag[e] = False
+            off += cs[k]
+        res[a] = r
+    return n_flag
+
+
+@pjit
+def scaled_update(ids, task_lo, task_hi, task_group, g_cards, g_arity, fac_ptr, fac_param, tab_ptr, tab_lin,
+                  W, prob, eflag, res, flag):
+    """Scaled-linear update of every factor of :class:`ShapeGroups`; returns the number flagged.
+
+    Parameters
+    ----------
+    ids, task_lo, task_hi, task_group, g_cards, g_arity : ndarray of int64
+        The fields of :class:`ShapeGroups` (``g_cards`` is ``cards``).
+    W : ndarray of float64, shape (n_edge, q_max)
+        Variable-to-factor messages scaled to max 1 (0 for hard zeros and padding).
+    prob : ndarray of float64, shape (n_edge, q_max)
+        Factor messages as probabilities; overwritten with the new ones.
+    eflag : ndarray of bool, shape (n_edge,)
+        Cleared on the edges of every factor updated here.
+    res : ndarray of float64, shape (n_fac,)
+        Output: per-factor residual max |p_new - p_old|.
+    flag : ndarray of bool, shape (n_fac,)
+        Output: True where the factor needs :func:`fallback_range`.
+    """
+    n_task = task_lo.shape[0]
+    d_max = max(g_cards.shape[1], 1)
+    n_flag = 0
+    for t in prange(n_task):
+        gi = task_group[t]
+        cs = g_cards[gi, : g_arity[gi]]
+        m = task_hi[t] - task_lo[t]
+        rows = max(int(np.sum(cs)), 1)
+        e0s = np.empty(m, dtype=np.int64)
+        bases = np.empty(m, dtype=np.int64)
+        suf = np.empty((d_max, m))
+        wl = np.empty((rows, m))
+        acc = np.empty((rows, m))
+        xs = np.empty(d_max, dtype=np.int64)
+        offs = np.empty(d_max, dtype=np.int64)
+        n_flag += _group_task(ids, task_lo[t], task_hi[t], cs, fac_ptr, fac_param, tab_ptr, tab_lin, W, prob,
+                              eflag, res, flag, e0s, bases, suf, wl, acc, xs, offs)
+    return n_flag
+
+
+@pjit
+def fallback_range(lo, hi, fac_ptr, edge_var, card, fac_param, tab_ptr, tab_logp, W, v2f, vexact, prob, logx,
+                   eflag, work, res, flag):
+    """Exact log-domain update of the flagged factors in lo..hi-1.
+
+    The incoming log-messages are the exact ones where ``vexact``, else
+    ``log W`` (exact: those entries are 0 or at least ``TINY``).  The new
+    log-messages go to ``logx`` (their edges flagged in ``eflag``), their
+    probabilities to ``prob``, and the residual against the old ``prob`` to
+    ``res``.
+    """
+    d = K.max_arity(lo, hi, fac_ptr)
+    n_chunk = (hi - lo + CHUNK - 1) // CHUNK
+    for c in prange(n_chunk):
+        xs = np.empty(d, dtype=np.int64)
+        cs = np.empty(d, dtype=np.int64)
+        for a in range(lo + c * CHUNK, min(hi, lo + (c + 1) * CHUNK)):
+            if not flag[a]:
+                continue
+            for e in range(fac_ptr[a], fac_ptr[a + 1]):
+                if not vexact[e]:
+                    for x in range(card[edge_var[e]]):
+                        w = W[e, x]
+                        v2f[e, x] = np.log(w) if w > 0.0 else K.NEG_INF
+            K._table_one(a, fac_ptr, edge_var, card, fac_param, tab_ptr, tab_logp, v2f, logx, work, xs, cs,
+                         False)
+            r = 0.0
+            for e in range(fac_ptr[a], fac_ptr[a + 1]):
+                for x in range(card[edge_var[e]]):
+                    v = logx[e, x]
+                    p = np.exp(v) if v != K.NEG_INF else 0.0
+                    dlt = abs(p - prob[e, x])
+                    r = dlt if dlt > r else r
+                    prob[e, x] = p
+                eflag[e] = True
+            res[a] = r
+
+
+@pjit
+def to_log(prob, logx, eflag, card_e, out):
+    """Normalised log-messages: logx where flagged, else log(prob); -inf beyond each card."""
+    n_edge = prob.shape[0]
+    for e in prange(n_edge):
+        q = card_e[e]
+        for x in range(out.shape[1]):
+            if x >= q:
+                out[e, x] = K.NEG_INF
+            elif eflag[e]:
+                out[e, x] = logx[e, x]
+            else:
+                p = prob[e, x]
+                out[e, x] = np.log(p) if p > 0.0 else K.NEG_INF
