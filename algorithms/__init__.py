@@ -13,7 +13,7 @@ Examples
 (True, 1.506409)
 """
 
-from .bp import BPConfig, BPProgress, BPResult, bethe_log_z, run_bp
+from .bp import BPConfig, BPProgress, BPResult, bethe_log_z, bethe_terms, run_bp
 from .bp_rules import (
     BPRule,
     IsingRule,
@@ -38,6 +38,7 @@ __all__ = [
     "PottsRule",
     "TableRule",
     "bethe_log_z",
+    "bethe_terms",
     "bp_rule_names",
     "check_bp_rule",
     "dense_f2v",

@@ -1,7 +1,62 @@
-"""lifts: M-covers of compiled factor graphs (kernels Q, lift, cycle statistics).
+"""lifts: M-covers of compiled factor graphs.
 
-The transform itself arrives with the M-cover issue; the package exists so the
-layout and the import graph (lifts -> algorithms -> fgraph) are fixed now.
+* :mod:`lifts.kernels` -- permutation kernels Q: which permutation wires the
+  copies across each edge (identity, uniform, cyclic shifts, rings, blocks,
+  bands, any matrix), sampled exactly from the permanental law;
+* :mod:`lifts.cover` -- :func:`lift` builds the M-cover (a :class:`Lift`, itself
+  a compiled graph that every engine accepts); :func:`project` averages copies;
+* :mod:`lifts.cycles` -- girth, local girth, exact short-cycle counts, and the
+  holonomy of base cycles in a lift;
+* :mod:`lifts.compare` -- BP on base and cover side by side, and exact
+  partition functions of covers (Vontobel's <Z_M>^(1/M)).
 """
 
-__all__: list[str] = []
+from .compare import INITS, Comparison, CoverLogZ, compare, copy_log_z, cover_log_z
+from .cover import (
+    Lift,
+    ProjectedResult,
+    copies,
+    copies_of,
+    copy_overlap,
+    copy_spread,
+    edge_copies,
+    factor_copies_of,
+    lift,
+    lift_messages,
+    project,
+)
+from .cycles import (
+    base_cycles,
+    count_cycles,
+    cycle_table,
+    cycle_types,
+    girth,
+    holonomy,
+    lift_cycle_table,
+    local_girth,
+    nonbacktracking_counts,
+)
+from .kernels import (
+    Band,
+    Block,
+    CyclicShift,
+    Directional,
+    FromMatrix,
+    Identity,
+    Kernel,
+    Marginal,
+    Ring,
+    Uniform,
+    from_spec,
+    permanent,
+    sinkhorn,
+)
+
+__all__ = [
+    "Band", "Block", "Comparison", "CoverLogZ", "CyclicShift", "Directional", "FromMatrix", "INITS",
+    "Identity", "Kernel", "Lift", "Marginal", "ProjectedResult", "Ring", "Uniform", "base_cycles",
+    "compare", "copies", "copies_of", "copy_log_z", "copy_overlap", "copy_spread", "count_cycles",
+    "cover_log_z", "cycle_table", "cycle_types", "edge_copies", "factor_copies_of", "from_spec", "girth",
+    "holonomy", "lift", "lift_cycle_table", "lift_messages", "local_girth", "nonbacktracking_counts",
+    "permanent", "project", "sinkhorn",
+]
