@@ -1,4 +1,4 @@
-"""The mcover command line: info and demo, tables and JSON, errors."""
+"""The mcover command line: info, bp, lift, compare and demo; tables and JSON, errors."""
 
 import json
 import math
@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+import fgraph
 from mcover.cli import main
 
 
@@ -68,9 +69,10 @@ def test_info_errors_exit_2(capsys, tmp_path):
     assert code == 2 and "bad.uai" in err and "line" in err
 
 
-def test_demo_runs_bp_against_exact(capsys):
-    code, out, _ = run(capsys, "demo", "--size", "4", "--code-length", "600", "--json")
-    assert code == 0
+def test_demo_runs_bp_against_exact(capsys, tmp_path):
+    png = tmp_path / "demo.png"
+    code, out, _ = run(capsys, "demo", "--size", "4", "--code-length", "600", "--plot", str(png), "--json")
+    assert code == 0 and png.stat().st_size > 10_000
     d = json.loads(out.strip().splitlines()[-1])
     for row in d["rows"]:
         assert row["converged"] and row["map_ok"]
@@ -81,6 +83,58 @@ def test_demo_runs_bp_against_exact(capsys):
     codes = {c["p"]: c for c in d["ldpc"]}
     assert codes[0.3]["unresolved"] == 0 and codes[0.5]["unresolved"] > 0
     assert "Bethe" in out
+    # the cover part: identity keeps M x the base's squares and disjoint, disagreeing copies;
+    # mixing kernels make the copies agree
+    cov = d["covers"]
+    rows = {r["kernel"]: r for r in cov["rows"]}
+    ident, uni = rows["Identity()"], rows["Uniform()"]
+    assert ident["cycles_8"] == cov["M"] * 25  # 6x6 grid: 25 squares
+    assert ident["mean_spread"] > 0.3 and ident["overlap"] < 0
+    assert uni["mean_spread"] < 1e-6 and uni["overlap"] > 0.5 and all(r["converged"] for r in cov["rows"])
+    v = cov["vontobel"]
+    assert abs(v[0]["log_z"] - cov["ring"]["log_z"]) < 1e-9
+    assert all(a["log_z"] > b["log_z"] > cov["ring"]["bethe_log_z"] for a, b in zip(v, v[1:]))
+
+
+def test_lift_table_json_and_output(capsys, external, tmp_path):
+    f = str(external / "libdai" / "testfast.fg")
+    code, out, _ = run(capsys, "lift", f, "--M", "3", "--kernel", "identity", "--json")
+    d = json.loads(out)
+    assert code == 0 and d["M"] == 3 and d["kernel"] == "Identity()"
+    assert d["base"]["n_variables"] == 16 and d["lift"]["n_variables"] == 48
+    assert d["lift"]["cycles"] == {k: 3 * v for k, v in d["base"]["cycles"].items()}
+    assert d["base"]["girth"] == d["lift"]["girth"] == 8
+    out_file = tmp_path / "cover.fg"
+    code, out, _ = run(capsys, "lift", f, "--M", "2", "--kernel", "ring:1.0", "--seed", "3",
+                       "-o", str(out_file))
+    assert code == 0 and "8-cycles" in out and "Ring(width=1)" in out
+    cover = fgraph.read(out_file)
+    assert cover.n_var == 32 and cover.n_fac == 80
+
+
+def test_compare_json_and_plot(capsys, external, tmp_path):
+    f = str(external / "libdai" / "testfast.fg")
+    png = tmp_path / "cmp.png"
+    code, out, _ = run(capsys, "compare", f, "--M", "3", "--kernel", "uniform", "--plot", str(png), "--json")
+    d = json.loads(out)
+    assert code == 0 and png.stat().st_size > 10_000
+    assert d["invariance_error"] < 1e-9 and d["init"] == "uniform"
+    assert d["base"]["log_z"] == pytest.approx(14.328952010220865, abs=1e-9)  # libDAI's Bethe log Z
+    assert sum(d["cover"]["log_z_per_copy"]) == pytest.approx(3 * d["base"]["log_z"], abs=1e-8)
+    code, out, _ = run(capsys, "compare", f, "--M", "2", "--init", "asymmetric")
+    assert code == 0 and "spread between copies" in out and "Bethe log Z per copy" in out
+
+
+def test_lift_and_compare_bad_input(capsys, external):
+    f = str(external / "libdai" / "testfast.fg")
+    code, _, err = run(capsys, "lift", f, "--kernel", "spiral:2")
+    assert code == 2 and "spiral" in err
+    code, _, err = run(capsys, "lift", f, "--M", "0")
+    assert code == 2 and "M" in err
+    code, _, err = run(capsys, "compare", f, "--kernel", "ring:-1")
+    assert code == 2 and "width" in err
+    code, _, err = run(capsys, "compare", str(external / "nope.fg"))
+    assert code == 2 and "nope.fg" in err
 
 
 def test_bp_json_on_testfast(capsys, external):
@@ -113,4 +167,4 @@ def test_bp_bad_options(capsys, external):
 
 def test_console_script_help():
     res = subprocess.run([sys.executable, "-m", "mcover", "--help"], capture_output=True, text=True)
-    assert res.returncode == 0 and all(c in res.stdout for c in ("info", "bp", "demo"))
+    assert res.returncode == 0 and all(c in res.stdout for c in ("info", "bp", "lift", "compare", "demo"))
