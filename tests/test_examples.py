@@ -40,3 +40,16 @@ def test_bp_vs_exact(tmp_path):
     assert res["tree_error"] < 1e-9 and abs(res["tree_gap"]) < 1e-9
     # on the loopy grid BP is approximate, most visibly at intermediate beta
     assert res["errors"].max() > 1e-3
+
+
+def test_covers(tmp_path):
+    mod = runpy.run_path(str(EXAMPLES / "covers.py"))
+    res = mod["main"](tmp_path, L=5)
+    assert res["figure"].exists()
+    rows = res["loops"]
+    assert rows[0]["measured"] == pytest.approx(8 * res["n8"], rel=0.05)  # narrow ring: ~disjoint copies
+    for r in rows:  # measured 8-cycle counts follow N_8 tr((P Pt)^4)
+        assert abs(r["measured"] - r["predicted"]) < 4 * r["stderr"] + 2
+    v = res["vontobel"]
+    assert np.allclose(v["cover"], v["closed_form"], atol=1e-9)
+    assert abs(v["cover"][0] - v["exact"]) < 1e-9
