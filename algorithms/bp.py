@@ -556,7 +556,7 @@ def _binary_tanh(graph, config, f2v, callback):
         tw = np.tanh(0.5 * p["weight"])  # 1 for a hard check
         sgn = np.where(p["target"] == 0, -1.0, 1.0)
         scratch = np.empty(graph.n_edge)
-    split = graph.types == ("ising",) and config.damping == 0.0
+    split = config.damping == 0.0
     if split:
         R = np.empty(graph.n_edge)
     history, converged, stopped = [], False, False
@@ -567,7 +567,10 @@ def _binary_tanh(graph, config, f2v, callback):
             bp_binary.var_cavity(graph.var_ptr, graph.var_edges, h, Lf, T)
             with np.errstate(over="ignore"):
                 np.exp(T, out=T)
-            bp_binary.ising_fac_ratio(graph.fac_ptr, graph.fac_param, tJ, T, tau, R, res)
+            if graph.types == ("ising",):
+                bp_binary.ising_fac_ratio(graph.fac_ptr, graph.fac_param, tJ, T, tau, R, res)
+            else:
+                bp_binary.parity_fac_ratio(graph.fac_ptr, graph.fac_param, tw, sgn, T, scratch, tau, R, res)
             np.log(R, out=Lf)
         elif graph.types == ("ising",):
             bp_binary.var_sweep(graph.var_ptr, graph.var_edges, h, Lf, T)

@@ -66,10 +66,12 @@ def llr_from_log(f2v: np.ndarray) -> np.ndarray:
 def log_from_llr(L: np.ndarray, out: np.ndarray) -> None:
     """Write normalised binary log-messages of log-odds ``L`` into ``out[:, :2]``.
 
-    ``m(1) = -log(1 + e^-L)``, ``m(0) = -log(1 + e^L)`` (stable softplus form).
+    ``m(1) = -log(1 + e^-L)``, ``m(0) = -log(1 + e^L)`` (stable softplus form: both
+    share ``log1p(e^-|L|)``, one exp and one log per edge).
     """
-    out[:, 1] = -np.logaddexp(0.0, -L)
-    out[:, 0] = -np.logaddexp(0.0, L)
+    s = np.log1p(np.exp(-np.abs(L)))
+    out[:, 1] = -(np.maximum(0.0, -L) + s)
+    out[:, 0] = -(np.maximum(0.0, L) + s)
 
 
 @njit(error_model="numpy")
@@ -218,3 +220,31 @@ def ising_fac_ratio(fac_ptr, fac_param, tJ, E, tau, R, res):
         tau[e1] = n1
         R[e0] = (1.0 + n0) / (1.0 - n0)
         R[e1] = (1.0 + n1) / (1.0 - n1)
+
+
+@pjit
+def parity_fac_ratio(fac_ptr, fac_param, tw, sgn, E, P, tau, R, res):
+    """Undamped parity update from E[e] = exp(L_{i->a}), as :func:`parity_fac_sweep`:
+    T = 1 - 2 / (E + 1), tau_{a->k} = sgn tanh(weight / 2) prod_{j != k} (-T_j) capped
+    at TAU_MAX; writes tau, the ratio R = (1 + tau) / (1 - tau) whose log is the new
+    log-odds, and res[a].  P is scratch (prefix products, rows owned by the factor)."""
+    n_fac = fac_ptr.shape[0] - 1
+    for a in prange(n_fac):
+        lo = fac_ptr[a]
+        hi = fac_ptr[a + 1]
+        c = sgn[fac_param[a]] * tw[fac_param[a]]
+        acc = 1.0
+        for e in range(lo, hi):
+            P[e] = acc
+            acc *= 2.0 / (E[e] + 1.0) - 1.0  # -T_e
+        acc = 1.0
+        r = 0.0
+        for e in range(hi - 1, lo - 1, -1):
+            n = c * P[e] * acc
+            acc *= 2.0 / (E[e] + 1.0) - 1.0
+            n = min(max(n, -TAU_MAX), TAU_MAX)
+            d = abs(n - tau[e])
+            r = d if d > r else r
+            tau[e] = n
+            R[e] = (1.0 + n) / (1.0 - n)
+        res[a] = 0.5 * r
