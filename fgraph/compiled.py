@@ -418,6 +418,8 @@ def _log_values(ft, params, rows, x, cards) -> np.ndarray:
         ok = par == params["target"][rows][None, :]
         w = params["weight"][rows]
         return np.where(ok, 0.0, -np.broadcast_to(w, ok.shape))
+    if hasattr(ft, "log_values"):  # a type that scores states directly (no dense table)
+        return ft.log_values(params, rows, x, cards)
     # Generic fallback for user types: one dense table per factor.
     out = np.empty(x.shape[:2], dtype=FLOAT)
     for k in range(x.shape[1]):

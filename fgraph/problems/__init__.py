@@ -10,7 +10,11 @@ None or ``numpy.random.Generator``); the same seed gives the same problem, and
   :func:`random_regular_ising`, :func:`sk`;
 * :mod:`~fgraph.problems.ldpc` -- :func:`regular_ldpc` (parity-check matrices),
   :func:`ldpc` (decoding over BEC / BSC / AWGN), :func:`random_codeword`,
-  :func:`gf2_rank`.
+  :func:`gf2_rank`;
+* learning problems (teacher-student, with the data matrix ``F`` and labels ``y``
+  for AMP, and an explicit factor graph of ``glm`` factors for BP when the prior
+  is a finite alphabet): :func:`perceptron`, :func:`committee`,
+  :func:`quantized_regression`.
 
 Examples
 --------
@@ -21,17 +25,23 @@ Examples
 """
 
 from ._problem import Problem
+from .committee import committee
 from .ising import grid_edges, ising, ising_grid, random_regular_edges, random_regular_ising, sk
 from .ldpc import CHANNELS, gf2_rank, ldpc, random_codeword, regular_ldpc
+from .perceptron import perceptron
+from .quantized import quantized_regression
 
 __all__ = [
     "CHANNELS",
     "Problem",
+    "committee",
     "gf2_rank",
     "grid_edges",
     "ising",
     "ising_grid",
     "ldpc",
+    "perceptron",
+    "quantized_regression",
     "random_codeword",
     "random_regular_edges",
     "random_regular_ising",

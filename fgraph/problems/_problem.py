@@ -63,8 +63,10 @@ class Problem:
 
     Attributes
     ----------
-    graph : CompiledGraph
-        The factor graph, ready for the algorithms.
+    graph : CompiledGraph or None
+        The factor graph, ready for the algorithms; None for a learning problem
+        given only in dense form (e.g. a Gaussian prior, which has no finite
+        alphabet for BP).
     truth : ndarray of int64, shape (n_var,), or None
         The state that generated the data when there is one (the transmitted
         codeword, the teacher); ``None`` for models without a planted state.
@@ -75,9 +77,9 @@ class Problem:
         builder drew random numbers, and facts such as edge counts.  Array
         values are read-only.
     F : ndarray or None
-        Data matrix of a learning problem (reserved; ``None`` for graphs).
+        Data matrix of a learning problem, float64 (P, N); ``None`` for graphs.
     y : ndarray or None
-        Observations/labels of a learning problem (reserved; ``None`` here).
+        Observations/labels of a learning problem, float64 (P,).
 
     Examples
     --------
@@ -91,20 +93,20 @@ class Problem:
     'pair'
     """
 
-    graph: CompiledGraph
+    graph: CompiledGraph | None
     truth: np.ndarray | None = None
     meta: Mapping = field(default_factory=dict)
     F: np.ndarray | None = None
     y: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.graph, CompiledGraph):
-            raise TypeError(f"graph must be a CompiledGraph, got {type(self.graph).__name__}")
+        if self.graph is not None and not isinstance(self.graph, CompiledGraph):
+            raise TypeError(f"graph must be a CompiledGraph or None, got {type(self.graph).__name__}")
         if not isinstance(self.meta, Mapping):
             raise TypeError(f"meta must be a mapping, got {type(self.meta).__name__}")
         if self.truth is not None:
             t = np.asarray(self.truth)
-            if t.shape != (self.graph.n_var,):
+            if self.graph is not None and t.shape != (self.graph.n_var,):
                 raise ValueError(f"truth must have shape ({self.graph.n_var},), got {t.shape}")
             object.__setattr__(self, "truth", _freeze_value(t))
         for name in ("F", "y"):
@@ -131,11 +133,12 @@ class Problem:
             extra += f", F <{self.F.dtype} {self.F.shape}>"
         if self.y is not None:
             extra += f", y <{self.y.dtype} {self.y.shape}>"
-        return (
-            f"Problem(kind={self.kind!r}, graph: n_var={g.n_var} n_fac={g.n_fac} "
-            f"factors {dict(zip(g.types, np.diff(g.type_ptr).tolist()))}, {truth}{extra}, "
-            f"meta: {{{items}}})"
-        )
+        if g is None:
+            gtext = "graph: None"
+        else:
+            gtext = (f"graph: n_var={g.n_var} n_fac={g.n_fac} "
+                     f"factors {dict(zip(g.types, np.diff(g.type_ptr).tolist()))}")
+        return f"Problem(kind={self.kind!r}, {gtext}, {truth}{extra}, meta: {{{items}}})"
 
 
 def _seeded(seed) -> tuple[np.random.Generator, int | None]:
