@@ -14,6 +14,7 @@ Examples
 """
 
 from .bp import BPConfig, BPProgress, BPResult, bethe_log_z, bethe_terms, run_bp
+from .bp_glm import EnumerationRule, GLMRule  # importing registers the glm and committee rules
 from .bp_rules import (
     BPRule,
     IsingRule,
@@ -27,8 +28,48 @@ from .bp_rules import (
     get_bp_rule,
     register_bp_rule,
 )
+from .denoisers import (
+    BinaryPrior,
+    Channel,
+    DiscretePrior,
+    GaussBernoulli,
+    GaussianChannel,
+    GaussianPrior,
+    NoisySignChannel,
+    Prior,
+    SignChannel,
+    check_denoiser,
+)
+from .denoisers import from_name as denoiser_from_name
+from .state_evolution import (
+    SEResult,
+    alpha_alg,
+    alpha_it,
+    alpha_thresholds,
+    perceptron_free_entropy,
+    run_se,
+)
 
 __all__ = [
+    "BinaryPrior",
+    "Channel",
+    "DiscretePrior",
+    "EnumerationRule",
+    "GLMRule",
+    "GaussBernoulli",
+    "GaussianChannel",
+    "GaussianPrior",
+    "NoisySignChannel",
+    "Prior",
+    "SEResult",
+    "SignChannel",
+    "alpha_alg",
+    "alpha_it",
+    "alpha_thresholds",
+    "check_denoiser",
+    "denoiser_from_name",
+    "perceptron_free_entropy",
+    "run_se",
     "BPConfig",
     "BPProgress",
     "BPResult",

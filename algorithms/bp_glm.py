@@ -1,0 +1,268 @@
+"""Relaxed BP for dense GLM factors: BP on learning problems (SCIENCE.md section 5, "Relaxed BP").
+
+A ``glm`` factor mu (:mod:`fgraph.glm_factor`) has arity N and the
+log-potential ``log P_out(y_mu | z_mu)`` with ``z_mu = sum_j F_muj level(x_j)``.
+Exact BP would sum over ``q^(N-1)`` states per message.  Relaxed BP replaces
+the cavity sum ``sum_{j != i} F_muj level(x_j)``, with ``x_j`` distributed by
+the incoming message ``mu_{j->mu}``, by a Gaussian of the same mean and
+variance (central limit theorem: exact as N -> infinity, error O(1/sqrt N)
+per factor for generic messages)::
+
+    E_j = sum_x p_j(x) level(x),      Var_j = sum_x p_j(x) (level(x) - E_j)^2,   p_j = exp(mu_{j->mu})
+    omega_{mu->i} = sum_{j != i} F_muj E_j,     V_{mu->i} = sum_{j != i} F_muj^2 Var_j
+    nu_{mu->i}(x) = log Z_out(y_mu; omega_{mu->i} + F_mui level(x), V_{mu->i})       (then normalised)
+
+with ``Z_out(y; omega, V) = int P_out(y | z) N(z; omega, V) dz`` from the shared
+denoiser contract (:func:`algorithms._denoise_kernels.channel_gout`).  Each
+cavity sum is the full sum minus one term, so a factor costs O(N q) channel
+evaluations.  Cancellation in ``V - F^2 Var_i`` is guarded by clipping the
+cavity variance below at ``VAR_REL * V`` (and at ``VAR_MIN``).
+
+**Bethe term.**  ``log Z_mu`` uses the same approximation over all slots:
+``log Z_out(y_mu; sum_j F_muj E_j, sum_j F_muj^2 Var_j)``.  The Bethe log Z
+of a graph with ``glm`` factors is therefore approximate (it is not the exact
+Bethe free energy of the factor graph, only its Gaussian relaxation).
+
+**Contradictions.**  An all ``-inf`` incoming message (zero mass) makes the
+factor's other outgoing messages all ``-inf``, as in exact BP; the message
+back to that slot is formed from the other slots.
+
+**Max-product** has no Gaussian relaxation here: the rule raises a
+ValueError in max mode (run sum-product and take the argmax of the
+marginals).
+
+This module also registers :class:`EnumerationRule` (exact, by dense
+enumeration of ``graph.log_table``) for the ``committee`` factor type, which
+has no fast rule; it is usable on tiny instances only, and also serves as an
+exact reference for ``glm`` factors of tiny arity
+(``register_bp_rule("glm", EnumerationRule(), overwrite=True)``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import fgraph.glm_factor  # noqa: F401  (registers the 'glm' and 'committee' factor types)
+
+from ._denoise_kernels import channel_gout
+from ._jit import njit, pjit, prange
+from .bp_kernels import commit_factor, load_cavities, normalize_at
+from .bp_rules import BPRule, dense_f2v, dense_log_z, register_bp_rule
+
+__all__ = ["GLMRule", "EnumerationRule", "VAR_MIN", "VAR_REL", "glm_range", "glm_log_z"]
+
+NEG_INF = -np.inf
+
+#: Relative floor of a cavity variance (guards ``V - F^2 Var`` against cancellation).
+VAR_REL = 1e-12
+#: Absolute floor of every variance passed to the channel.
+VAR_MIN = 1e-300
+
+
+@njit
+def _moments(v2f, e, q, levels, r):
+    """Mean and variance of level(x) under exp(v2f[e, :q]); (nan, nan) for an all -inf row."""
+    m = NEG_INF
+    for x in range(q):
+        if v2f[e, x] > m:
+            m = v2f[e, x]
+    if m == NEG_INF:
+        return np.nan, np.nan
+    s = 0.0
+    s1 = 0.0
+    for x in range(q):
+        w = np.exp(v2f[e, x] - m)
+        s += w
+        s1 += w * levels[r, x]
+    mean = s1 / s
+    s2 = 0.0
+    for x in range(q):
+        d = levels[r, x] - mean
+        s2 += np.exp(v2f[e, x] - m) * d * d
+    return mean, s2 / s
+
+
+@njit
+def _glm_one(a, fac_ptr, edge_var, card, fac_param, F, y, channel, cpar, levels, v2f, out):
+    """Relaxed-BP messages of glm factor a (module docstring)."""
+    e0 = fac_ptr[a]
+    d = fac_ptr[a + 1] - e0
+    r = fac_param[a]
+    code = channel[r]
+    yr = y[r]
+    cp = cpar[r]
+    mean = np.empty(d)
+    var = np.empty(d)
+    om = 0.0
+    V = 0.0
+    n_dead = 0
+    dead = -1
+    for k in range(d):
+        e = e0 + k
+        mu, v = _moments(v2f, e, card[edge_var[e]], levels, r)
+        if mu != mu:  # zero-mass incoming message
+            n_dead += 1
+            dead = k
+            mu = 0.0
+            v = 0.0
+        mean[k] = mu
+        var[k] = v
+        f = F[r, k]
+        om += f * mu
+        V += f * f * v
+    floor = max(VAR_REL * V, VAR_MIN)
+    for k in range(d):
+        e = e0 + k
+        q = card[edge_var[e]]
+        if n_dead > 1 or (n_dead == 1 and k != dead):
+            for x in range(q):
+                out[e, x] = NEG_INF
+            continue
+        f = F[r, k]
+        om_c = om - f * mean[k]
+        V_c = max(V - f * f * var[k], floor)
+        for x in range(q):
+            out[e, x] = channel_gout(code, cp, yr, om_c + f * levels[r, x], V_c)[2]
+        normalize_at(out, e, q, False)
+
+
+@pjit
+def glm_range(lo, hi, fac_ptr, edge_var, card, fac_param, F, y, channel, cpar, levels, v2f, out):
+    """Relaxed-BP f2v of glm factors lo..hi-1 (each thread writes its own factors' edge rows).
+
+    Parameters
+    ----------
+    lo, hi : int
+        Factor range.
+    fac_ptr, edge_var, card, fac_param : ndarray of int64
+        Wiring of the compiled graph.
+    F : ndarray of float64, shape (rows, N)
+    y : ndarray of float64, shape (rows,)
+    channel : ndarray of int64, shape (rows,)
+        Channel codes.
+    cpar : ndarray of float64, shape (rows, 1)
+        Channel parameters (the noise variance Delta).
+    levels : ndarray of float64, shape (rows, L)
+    v2f, out : ndarray of float64, shape (n_edge, q_max)
+    """
+    for a in prange(lo, hi):
+        _glm_one(a, fac_ptr, edge_var, card, fac_param, F, y, channel, cpar, levels, v2f, out)
+
+
+@pjit
+def glm_log_z(lo, hi, fac_ptr, edge_var, card, fac_param, F, y, channel, cpar, levels, v2f, out):
+    """Approximate log Z_a of glm factors lo..hi-1: log Z_out(y; sum_j F E_j, sum_j F^2 Var_j)."""
+    for a in prange(lo, hi):
+        e0 = fac_ptr[a]
+        r = fac_param[a]
+        om = 0.0
+        V = 0.0
+        ok = True
+        for k in range(fac_ptr[a + 1] - e0):
+            e = e0 + k
+            mu, v = _moments(v2f, e, card[edge_var[e]], levels, r)
+            if mu != mu:
+                ok = False
+                break
+            f = F[r, k]
+            om += f * mu
+            V += f * f * v
+        if ok:
+            out[a] = channel_gout(channel[r], cpar[r], y[r], om, max(V, VAR_MIN))[2]
+        else:
+            out[a] = NEG_INF
+
+
+@njit
+def seq_glm(order, fac_ptr, edge_var, var_ptr, var_edges, var_unary, card, fac_param, F, y, channel, cpar,
+            levels, f2v, v2f, new, damping):
+    """One sequential sweep over the glm factors in ``order`` (fresh cavities per factor); max residual."""
+    r = 0.0
+    for a in order:
+        load_cavities(a, fac_ptr, edge_var, var_ptr, var_edges, var_unary, card, f2v, v2f, False)
+        _glm_one(a, fac_ptr, edge_var, card, fac_param, F, y, channel, cpar, levels, v2f, new)
+        r = max(r, commit_factor(a, fac_ptr, edge_var, card, f2v, new, damping, False))
+    return r
+
+
+def _no_max(max_mode):
+    if max_mode:
+        raise ValueError(
+            "max-product is not available for 'glm' factors: relaxed BP is a sum-product "
+            "approximation; run mode='sum' and take the argmax of the marginals"
+        )
+
+
+def _block(graph, t):
+    """Kernel arguments of block t: contiguous float64/int64 arrays (no copy when already so)."""
+    p = graph.params[t]
+    F = np.ascontiguousarray(p["F"], dtype=np.float64)
+    y = np.ascontiguousarray(p["y"], dtype=np.float64)
+    channel = np.ascontiguousarray(p["channel"], dtype=np.int64)
+    cpar = np.ascontiguousarray(p["noise"], dtype=np.float64).reshape(-1, 1)
+    levels = np.ascontiguousarray(p["levels"], dtype=np.float64)
+    return F, y, channel, cpar, levels
+
+
+class GLMRule(BPRule):
+    """Relaxed-BP rule of ``glm`` factors (module docstring): O(N q) channel calls per factor.
+
+    Sum-product only; the Bethe term ``log Z_a`` is the same Gaussian relaxation.
+
+    Examples
+    --------
+    One noisy-sign factor on 10 binary weights: the rule is close to exact enumeration.
+
+    >>> import numpy as np, fgraph, algorithms
+    >>> from fgraph.glm_factor import add_glm
+    >>> rng = np.random.default_rng(0)
+    >>> g = fgraph.FactorGraph(); _ = g.add_variables(10)
+    >>> _ = add_glm(g, rng.standard_normal((1, 10)) / np.sqrt(10), [1.0], "noisy_sign", 0.5, [-1.0, 1.0])
+    >>> cg = g.compile()
+    >>> v2f = np.log(rng.dirichlet([1.0, 1.0], size=10))
+    >>> got, want = np.zeros((10, 2)), np.zeros((10, 2))
+    >>> GLMRule().f2v(cg, 0, 0, 1, v2f, got, None, False)
+    >>> algorithms.dense_f2v(cg, 0, 1, v2f, want, False)
+    >>> bool(np.abs(np.exp(got) - np.exp(want)).max() < 0.01)
+    True
+    """
+
+    def f2v(self, graph, t, lo, hi, v2f, out, work, max_mode, fast=True):
+        _no_max(max_mode)
+        glm_range(lo, hi, graph.fac_ptr, graph.edge_var, graph.card, graph.fac_param, *_block(graph, t), v2f,
+                  out)
+
+    def log_z(self, graph, t, lo, hi, v2f, out, max_mode):
+        _no_max(max_mode)
+        glm_log_z(lo, hi, graph.fac_ptr, graph.edge_var, graph.card, graph.fac_param, *_block(graph, t), v2f,
+                  out)
+
+    def sweep_sequential(self, graph, t, order, f2v, v2f, new, work, damping, max_mode, fast=True):
+        _no_max(max_mode)
+        return seq_glm(order, graph.fac_ptr, graph.edge_var, graph.var_ptr, graph.var_edges, graph.var_unary,
+                       graph.card, graph.fac_param, *_block(graph, t), f2v, v2f, new, damping)
+
+
+class EnumerationRule(BPRule):
+    """Exact BP rule by dense enumeration of ``graph.log_table`` (tiny factors only; sum and max).
+
+    Registered for ``committee`` factors (which have no fast rule).
+
+    Examples
+    --------
+    >>> import fgraph, algorithms
+    >>> from fgraph.problems.committee import committee
+    >>> prob = committee(2, 2.0, 3, seed=0)
+    >>> algorithms.check_bp_rule("committee", prob.graph, seed=0)["max_f2v_error"]
+    0.0
+    """
+
+    def f2v(self, graph, t, lo, hi, v2f, out, work, max_mode, fast=True):
+        dense_f2v(graph, lo, hi, v2f, out, max_mode)
+
+    def log_z(self, graph, t, lo, hi, v2f, out, max_mode):
+        dense_log_z(graph, lo, hi, v2f, out, max_mode)
+
+
+register_bp_rule("glm", GLMRule())
+register_bp_rule("committee", EnumerationRule())
