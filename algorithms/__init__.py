@@ -1,7 +1,14 @@
 """algorithms: message-passing engines that run on any CompiledGraph (base graph or lift).
 
+* belief propagation (:func:`run_bp`), with rules for tables, Ising, Potts,
+  parity and dense GLM factors (relaxed BP);
+* GAMP on dense learning problems and on M-covers of their factor graph
+  (:func:`run_amp`), with the priors and channels of :mod:`algorithms.denoisers`
+  and their state evolution (:func:`run_se`).
+
 ``algorithms`` imports ``fgraph`` only; a lift is itself a compiled graph, so no
-engine needs ``lifts``.
+engine needs ``lifts`` (``run_amp`` imports it lazily only to sample
+permutations from a kernel spec).
 
 Examples
 --------
@@ -13,6 +20,7 @@ Examples
 (True, 1.506409)
 """
 
+from .amp import AMPConfig, AMPProgress, AMPResult, run_amp
 from .bp import BPConfig, BPProgress, BPResult, bethe_log_z, bethe_terms, run_bp
 from .bp_glm import EnumerationRule, GLMRule  # importing registers the glm and committee rules
 from .bp_rules import (
@@ -51,6 +59,10 @@ from .state_evolution import (
 )
 
 __all__ = [
+    "AMPConfig",
+    "AMPProgress",
+    "AMPResult",
+    "run_amp",
     "BinaryPrior",
     "Channel",
     "DiscretePrior",

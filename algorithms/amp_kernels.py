@@ -1,0 +1,592 @@
+"""Numba kernels of GAMP: the fused dense sweep, the lifted sweeps and the prior step.
+
+One iteration of GAMP (SCIENCE.md section 5) is two kernel calls:
+
+1. a **sweep over the rows** mu of F that reads every entry of F once::
+
+       V_mu     = sum_i F_mu,i^2 v_i                      (floored at V_MIN)
+       omega_mu = sum_i F_mu,i xhat_i - V_mu g_mu          (Onsager term: the previous g)
+       g_mu, dg_mu = g_out, dg_out(y_mu, omega_mu, V_mu)
+       a_i += F_mu,i g_mu ;  b_i += F_mu,i^2 (-dg_mu)      (while row mu is in cache)
+
+   Rows are taken in blocks of ``ROW_BLOCK`` = 8: the first pass over a block
+   forms its 16 dot products (x and v are loaded once per 8 rows), the channel
+   runs on the 8 rows, and the second pass adds the 8 rows into ``a, b`` from
+   the L2 cache (one read-modify-write of ``a, b`` per 8 rows).  Threads own
+   contiguous ranges of rows and accumulate into their own partial vectors
+   ``A[c], B[c]``, which the prior step sums.
+2. the **prior step** over the variables (one thread per block of i)::
+
+       a_i = sum_c A[c, i] ;  b_i = sum_c B[c, i]
+       Sigma_i = 1 / b_i ;  r_i = xhat_i + Sigma_i a_i
+       xhat_i, v_i <- (1 - damping) (f_in, v_in)(r_i, Sigma_i) + damping (xhat_i, v_i)
+
+   Where ``b_i <= b_min`` (the driver passes ``b_min = INFO_MIN / Var x``: the
+   message on i is weaker than 1e-10 of the prior's own precision, or b_i is not
+   positive because of a channel that is not log-concave) ``xhat_i, v_i`` keep
+   their values.  Without this guard, noiseless channels break down at finite N
+   once the weights are recovered: v_i underflows, V_mu drops far below the
+   smallest margin z_mu^2, every g_mu underflows and the next iteration returns
+   the prior mean (the perceptron at N = 1000, alpha = 2.5 cycles with period 6
+   between overlap 1 and 0).
+
+``variance='scalar'`` replaces every F_mu,i^2 by ``sbar = |F|_F^2 / (P N)``
+(uniform-variance GAMP): ``V = sbar sum_i v_i`` and ``b = sbar sum_mu (-dg_mu)``
+are then scalars and the sweep skips the squares.
+
+**Lifted operator** (an M-cover of the dense graph).  Factor copy (mu, m) reads
+weight copy (i, pi_mu,i(m))::
+
+    omega_mu,m = sum_i F_mu,i xhat[i, pi_mu,i(m)] - V_mu,m g_mu,m
+    V_mu,m     = sum_i F_mu,i^2 v[i, pi_mu,i(m)]
+    a[i, m']   = sum_mu F_mu,i g[mu, pi_mu,i^-1(m')]
+
+:func:`lifted_sweep` (the fused operator) reads F and the permutations once:
+row mu scatters ``F g[mu, m]`` into ``A[c, i, pi_mu,i(m)]`` of its thread's own
+partial array, which is the inverse-permutation gather written from the row's
+side.  :func:`lifted_rows` and :func:`lifted_cols` are the two-pass reference:
+the gathers through ``pi`` over rows, then the transpose as gathers through
+the precomputed inverse permutations, one thread per block of variables i.
+
+Kernels take arrays and scalars only (denoisers are dispatched by their integer
+codes inside :mod:`algorithms._denoise_kernels`).  The dot products use
+``fastmath={'reassoc', 'contract'}`` so that LLVM vectorises the reductions;
+no finiteness is assumed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._denoise_kernels import channel_gout, prior_fin
+from ._jit import njit, pjit, prange
+
+__all__ = [
+    "ROW_BLOCK",
+    "V_MIN",
+    "INFO_MIN",
+    "dense_sweep",
+    "prior_step",
+    "lifted_sweep",
+    "lifted_rows",
+    "lifted_cols",
+    "check_perms",
+    "compact_perms",
+    "invert_perms",
+]
+
+#: Rows per block of the fused dense sweep.
+ROW_BLOCK = 8
+#: Floor on the channel variance V (the sign channel divides by sqrt V).
+V_MIN = 1e-30
+#: A variable keeps its estimate where its precision b_i is below INFO_MIN / Var x.
+INFO_MIN = 1e-10
+
+FASTMATH = {"reassoc", "contract"}
+
+
+# ----------------------------------------------------------------------------- channel
+@njit
+def _channel_rows(code, params, y, g, dg, omega, V, lo, hi):
+    """Rows lo..hi-1: omega, V hold the raw sums on entry; apply floor, Onsager term, channel."""
+    for mu in range(lo, hi):
+        Vm = V[mu]
+        if not Vm > V_MIN:
+            Vm = V_MIN
+        om = omega[mu] - Vm * g[mu]
+        gg, dd, _ = channel_gout(code, params, y[mu], om, Vm)
+        omega[mu] = om
+        V[mu] = Vm
+        g[mu] = gg
+        dg[mu] = dd
+
+
+# ----------------------------------------------------------------------------- dense
+@njit(fastmath=FASTMATH)
+def _dense_rows_full(F, y, xhat, v, g, dg, omega, V, ch_code, ch_params, lo, hi, a, b):
+    """Fused sweep over rows lo..hi-1 with the full variances; adds into a, b (zeroed here)."""
+    N = F.shape[1]
+    for i in range(N):
+        a[i] = 0.0
+        b[i] = 0.0
+    zero = a[0]  # 0 in the working dtype (float32 stays float32)
+    mu = lo
+    while mu + 8 <= hi:
+        r0 = F[mu]
+        r1 = F[mu + 1]
+        r2 = F[mu + 2]
+        r3 = F[mu + 3]
+        r4 = F[mu + 4]
+        r5 = F[mu + 5]
+        r6 = F[mu + 6]
+        r7 = F[mu + 7]
+        s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = zero
+        t0 = t1 = t2 = t3 = t4 = t5 = t6 = t7 = zero
+        for i in range(N):
+            xi = xhat[i]
+            vi = v[i]
+            f = r0[i]
+            s0 += f * xi
+            t0 += f * f * vi
+            f = r1[i]
+            s1 += f * xi
+            t1 += f * f * vi
+            f = r2[i]
+            s2 += f * xi
+            t2 += f * f * vi
+            f = r3[i]
+            s3 += f * xi
+            t3 += f * f * vi
+            f = r4[i]
+            s4 += f * xi
+            t4 += f * f * vi
+            f = r5[i]
+            s5 += f * xi
+            t5 += f * f * vi
+            f = r6[i]
+            s6 += f * xi
+            t6 += f * f * vi
+            f = r7[i]
+            s7 += f * xi
+            t7 += f * f * vi
+        omega[mu] = s0
+        omega[mu + 1] = s1
+        omega[mu + 2] = s2
+        omega[mu + 3] = s3
+        omega[mu + 4] = s4
+        omega[mu + 5] = s5
+        omega[mu + 6] = s6
+        omega[mu + 7] = s7
+        V[mu] = t0
+        V[mu + 1] = t1
+        V[mu + 2] = t2
+        V[mu + 3] = t3
+        V[mu + 4] = t4
+        V[mu + 5] = t5
+        V[mu + 6] = t6
+        V[mu + 7] = t7
+        _channel_rows(ch_code, ch_params, y, g, dg, omega, V, mu, mu + 8)
+        g0 = g[mu]
+        g1 = g[mu + 1]
+        g2 = g[mu + 2]
+        g3 = g[mu + 3]
+        g4 = g[mu + 4]
+        g5 = g[mu + 5]
+        g6 = g[mu + 6]
+        g7 = g[mu + 7]
+        d0 = -dg[mu]
+        d1 = -dg[mu + 1]
+        d2 = -dg[mu + 2]
+        d3 = -dg[mu + 3]
+        d4 = -dg[mu + 4]
+        d5 = -dg[mu + 5]
+        d6 = -dg[mu + 6]
+        d7 = -dg[mu + 7]
+        for i in range(N):
+            e0 = r0[i]
+            e1 = r1[i]
+            e2 = r2[i]
+            e3 = r3[i]
+            e4 = r4[i]
+            e5 = r5[i]
+            e6 = r6[i]
+            e7 = r7[i]
+            a[i] += e0 * g0 + e1 * g1 + e2 * g2 + e3 * g3 + e4 * g4 + e5 * g5 + e6 * g6 + e7 * g7
+            b[i] += (e0 * e0 * d0 + e1 * e1 * d1 + e2 * e2 * d2 + e3 * e3 * d3
+                     + e4 * e4 * d4 + e5 * e5 * d5 + e6 * e6 * d6 + e7 * e7 * d7)
+        mu += 8
+    while mu < hi:  # the last hi - lo mod 8 rows, one at a time
+        r0 = F[mu]
+        s0 = zero
+        t0 = zero
+        for i in range(N):
+            f = r0[i]
+            s0 += f * xhat[i]
+            t0 += f * f * v[i]
+        omega[mu] = s0
+        V[mu] = t0
+        _channel_rows(ch_code, ch_params, y, g, dg, omega, V, mu, mu + 1)
+        g0 = g[mu]
+        d0 = -dg[mu]
+        for i in range(N):
+            e0 = r0[i]
+            a[i] += e0 * g0
+            b[i] += e0 * e0 * d0
+        mu += 1
+
+
+@njit(fastmath=FASTMATH)
+def _dense_rows_scalar(F, y, xhat, g, dg, omega, V, ch_code, ch_params, Vs, lo, hi, a):
+    """Fused sweep over rows lo..hi-1 with the scalar variance Vs; returns sum of -dg."""
+    N = F.shape[1]
+    for i in range(N):
+        a[i] = 0.0
+    zero = a[0]
+    nd = 0.0
+    mu = lo
+    while mu + 8 <= hi:
+        r0 = F[mu]
+        r1 = F[mu + 1]
+        r2 = F[mu + 2]
+        r3 = F[mu + 3]
+        r4 = F[mu + 4]
+        r5 = F[mu + 5]
+        r6 = F[mu + 6]
+        r7 = F[mu + 7]
+        s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = zero
+        for i in range(N):
+            xi = xhat[i]
+            s0 += r0[i] * xi
+            s1 += r1[i] * xi
+            s2 += r2[i] * xi
+            s3 += r3[i] * xi
+            s4 += r4[i] * xi
+            s5 += r5[i] * xi
+            s6 += r6[i] * xi
+            s7 += r7[i] * xi
+        omega[mu] = s0
+        omega[mu + 1] = s1
+        omega[mu + 2] = s2
+        omega[mu + 3] = s3
+        omega[mu + 4] = s4
+        omega[mu + 5] = s5
+        omega[mu + 6] = s6
+        omega[mu + 7] = s7
+        for r in range(8):
+            V[mu + r] = Vs
+        _channel_rows(ch_code, ch_params, y, g, dg, omega, V, mu, mu + 8)
+        for r in range(8):
+            nd -= dg[mu + r]
+        g0 = g[mu]
+        g1 = g[mu + 1]
+        g2 = g[mu + 2]
+        g3 = g[mu + 3]
+        g4 = g[mu + 4]
+        g5 = g[mu + 5]
+        g6 = g[mu + 6]
+        g7 = g[mu + 7]
+        for i in range(N):
+            a[i] += (r0[i] * g0 + r1[i] * g1 + r2[i] * g2 + r3[i] * g3
+                     + r4[i] * g4 + r5[i] * g5 + r6[i] * g6 + r7[i] * g7)
+        mu += 8
+    while mu < hi:
+        r0 = F[mu]
+        s0 = zero
+        for i in range(N):
+            s0 += r0[i] * xhat[i]
+        omega[mu] = s0
+        V[mu] = Vs
+        _channel_rows(ch_code, ch_params, y, g, dg, omega, V, mu, mu + 1)
+        nd -= dg[mu]
+        g0 = g[mu]
+        for i in range(N):
+            a[i] += r0[i] * g0
+        mu += 1
+    return nd
+
+
+@pjit
+def dense_sweep(F, y, xhat, v, g, dg, omega, V, ch_code, ch_params, full, Vs, A, B, bsum):
+    """One fused pass over the rows of a dense F (step 1 of the module docstring).
+
+    Parameters
+    ----------
+    F : float64 or float32 (P, N), C-contiguous
+        Data matrix (the working dtype).
+    y : float64 (P,)
+        Observations.
+    xhat, v : working dtype (N,)
+        Current means and variances of the weights.
+    g, dg : working dtype (P,)
+        In: the previous g (Onsager term).  Out: the new g_out, dg_out.
+    omega, V : float64 (P,)
+        Out: the channel inputs of this iteration.
+    ch_code : int
+    ch_params : float64 (k,)
+    full : bool
+        True: the full variances.  False: the scalar variance ``Vs``.
+    Vs : float
+        Scalar variance ``sbar sum_i v_i`` (``variance='scalar'``; unused when ``full``).
+    A, B : working dtype (C, N)
+        Out: partial sums of ``F^T g`` and ``(F^2)^T (-dg)`` of the C row chunks
+        (B is untouched in scalar mode).
+    bsum : float64 (C,)
+        Out (scalar mode): partial sums of ``-dg`` per chunk.
+    """
+    P = F.shape[0]
+    C = A.shape[0]
+    for c in prange(C):
+        lo = c * P // C
+        hi = (c + 1) * P // C
+        if full:
+            _dense_rows_full(F, y, xhat, v, g, dg, omega, V, ch_code, ch_params, lo, hi, A[c], B[c])
+            bsum[c] = 0.0
+        else:
+            bsum[c] = _dense_rows_scalar(F, y, xhat, g, dg, omega, V, ch_code, ch_params, Vs, lo, hi, A[c])
+
+
+# ----------------------------------------------------------------------------- prior step
+@pjit
+def prior_step(A, B, xhat, v, pr_code, pr_params, damping, scalar_b, b_scalar, b_min):
+    """Prior denoiser over every variable, with damping (step 2 of the module docstring).
+
+    Parameters
+    ----------
+    A, B : float (C, n)
+        Partial sums of ``F^T g`` and ``(F^2)^T (-dg)`` (B unused when
+        ``scalar_b``).  For a lifted state ``n = N M`` (flattened (N, M)).
+    xhat, v : working dtype (n,)
+        Updated in place.
+    pr_code : int
+    pr_params : float64 (k,)
+    damping : float in [0, 1)
+    scalar_b : bool
+        Use the one precision ``b_scalar`` for every variable (``variance='scalar'``).
+    b_scalar : float
+        ``sbar sum_mu (-dg_mu)`` (unused unless ``scalar_b``).
+    b_min : float
+        Variables whose precision ``b_i`` is not above ``b_min`` keep their
+        ``xhat_i, v_i`` (see the module docstring).
+
+    Returns
+    -------
+    float
+        ``sum_i (xhat_i(new) - xhat_i(old))^2`` (as stored).
+    """
+    C, n = A.shape
+    acc = 0.0
+    for i in prange(n):
+        a = 0.0
+        b = 0.0
+        for c in range(C):
+            a += A[c, i]
+        if scalar_b:
+            b = b_scalar
+        else:
+            for c in range(C):
+                b += B[c, i]
+        xo = xhat[i] + 0.0
+        vo = v[i] + 0.0
+        if b > b_min:
+            Sigma = 1.0 / b
+            f, vv, _ = prior_fin(pr_code, pr_params, xo + Sigma * a, Sigma)
+            xhat[i] = (1.0 - damping) * f + damping * xo
+            v[i] = (1.0 - damping) * vv + damping * vo
+        d = xhat[i] - xo
+        acc += d * d
+    return acc
+
+
+# ----------------------------------------------------------------------------- lifted
+@njit
+def _channel_row_lifted(code, params, y_mu, g, dg, omega, V):
+    """The M copies of one factor: floor, Onsager term and channel (shared label y_mu)."""
+    for m in range(g.shape[0]):
+        Vm = V[m]
+        if not Vm > V_MIN:
+            Vm = V_MIN
+        om = omega[m] - Vm * g[m]
+        gg, dd, _ = channel_gout(code, params, y_mu, om, Vm)
+        omega[m] = om
+        V[m] = Vm
+        g[m] = gg
+        dg[m] = dd
+
+
+@njit
+def _lifted_rows(F, perm, y, xhat, v, g, dg, omega, V, ch_code, ch_params, full, sbar, lo, hi, A, B, s1, s2):
+    """Rows lo..hi-1 of the fused lifted operator: gathers, channel, scatter into A, B (zeroed here)."""
+    N = F.shape[1]
+    M = xhat.shape[1]
+    for i in range(N):
+        for m in range(M):
+            A[i, m] = 0.0
+            B[i, m] = 0.0
+    for mu in range(lo, hi):
+        for m in range(M):
+            s1[m] = 0.0
+            s2[m] = 0.0
+        for i in range(N):
+            f = F[mu, i] + 0.0
+            f2 = f * f if full else sbar
+            p = perm[mu, i]
+            xi = xhat[i]
+            vi = v[i]
+            for m in range(M):
+                k = p[m]
+                s1[m] += f * xi[k]
+                s2[m] += f2 * vi[k]
+        for m in range(M):
+            omega[mu, m] = s1[m]
+            V[mu, m] = s2[m]
+        _channel_row_lifted(ch_code, ch_params, y[mu], g[mu], dg[mu], omega[mu], V[mu])
+        gm = g[mu]
+        dm = dg[mu]
+        for i in range(N):
+            f = F[mu, i] + 0.0
+            f2 = f * f if full else sbar
+            p = perm[mu, i]
+            Ai = A[i]
+            Bi = B[i]
+            for m in range(M):
+                k = p[m]
+                Ai[k] += f * gm[m]
+                Bi[k] -= f2 * dm[m]
+
+
+@pjit
+def lifted_sweep(F, perm, y, xhat, v, g, dg, omega, V, ch_code, ch_params, full, sbar, A, B, S):
+    """Fused lifted operator: gathers through ``perm``, channel, scatter into per-thread partials.
+
+    Parameters
+    ----------
+    F : float64 or float32 (P, N)
+    perm : unsigned int (P, N, M)
+        ``perm[mu, i, m] = pi_mu,i(m)``: factor copy (mu, m) reads weight copy (i, perm[mu, i, m]).
+    y : float64 (P,)
+    xhat, v : working dtype (N, M)
+    g, dg : float64 (P, M)
+        In: previous g (Onsager term); out: new g_out, dg_out.
+    omega, V : float64 (P, M)
+        Out.
+    ch_code : int
+    ch_params : float64 (k,)
+    full : bool
+        True: F^2; False: every F^2 replaced by ``sbar`` (scalar variance).
+    sbar : float
+    A, B : float64 (C, N, M)
+        Out: partial ``F~^T g`` and ``(F~^2)^T (-dg)`` of the C row chunks.
+    S : float64 (C, 2, M)
+        Scratch.
+    """
+    P = F.shape[0]
+    C = A.shape[0]
+    for c in prange(C):
+        lo = c * P // C
+        hi = (c + 1) * P // C
+        _lifted_rows(F, perm, y, xhat, v, g, dg, omega, V, ch_code, ch_params, full, sbar, lo, hi,
+                     A[c], B[c], S[c, 0], S[c, 1])
+
+
+@pjit
+def lifted_rows(F, perm, xhat, v, full, sbar, omega, V, n_chunks):
+    """Reference gathers: raw ``omega`` (before the Onsager term) and ``V`` (before the floor).
+
+    Parameters
+    ----------
+    F : float (P, N)
+    perm : unsigned int (P, N, M)
+    xhat, v : float (N, M)
+    full : bool
+        True: F^2; False: every F^2 replaced by ``sbar``.
+    sbar : float
+    omega, V : float64 (P, M)
+        Out: ``sum_i F xhat[i, pi(m)]`` and ``sum_i F^2 v[i, pi(m)]``.
+    n_chunks : int
+        Row chunks (one per thread).
+    """
+    P, N = F.shape
+    M = xhat.shape[1]
+    for c in prange(n_chunks):
+        lo = c * P // n_chunks
+        hi = (c + 1) * P // n_chunks
+        for mu in range(lo, hi):
+            for m in range(M):
+                omega[mu, m] = 0.0
+                V[mu, m] = 0.0
+            for i in range(N):
+                f = F[mu, i] + 0.0
+                f2 = f * f if full else sbar
+                for m in range(M):
+                    k = perm[mu, i, m]
+                    omega[mu, m] += f * xhat[i, k]
+                    V[mu, m] += f2 * v[i, k]
+
+
+@pjit
+def lifted_cols(FT, iperm, g, dg, full, sbar, A, B):
+    """Reference transpose, one thread per block of variables: gathers through the inverse permutations.
+
+    Parameters
+    ----------
+    FT : float (N, P), C-contiguous
+        The transpose of F.
+    iperm : unsigned int (N, P, M)
+        ``iperm[i, mu, m'] = pi_mu,i^-1(m')``.
+    g, dg : float64 (P, M)
+    full : bool
+        True: F^2; False: every F^2 replaced by ``sbar``.
+    sbar : float
+    A, B : float64 (N, M)
+        Out: ``A[i, m'] = sum_mu F_mu,i g[mu, pi^-1(m')]``, ``B`` likewise with
+        ``F^2`` and ``-dg``.
+    """
+    N, P = FT.shape
+    M = A.shape[1]
+    for i in prange(N):
+        for m in range(M):
+            A[i, m] = 0.0
+            B[i, m] = 0.0
+        for mu in range(P):
+            f = FT[i, mu] + 0.0
+            f2 = f * f if full else sbar
+            for m in range(M):
+                k = iperm[i, mu, m]
+                A[i, m] += f * g[mu, k]
+                B[i, m] -= f2 * dg[mu, k]
+
+
+# ----------------------------------------------------------------------------- permutations
+@njit
+def check_perms(perms, M):
+    """First row of ``perms`` (E, M) that is not a permutation of 0..M-1, or -1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_perms(np.array([[0, 1], [1, 0]]), 2), check_perms(np.array([[0, 1], [1, 1]]), 2)
+    (-1, 1)
+    """
+    E = perms.shape[0]
+    seen = np.zeros(M, dtype=np.bool_)
+    for e in range(E):
+        for m in range(M):
+            seen[m] = False
+        for m in range(M):
+            k = perms[e, m]
+            if k < 0 or k >= M or seen[k]:
+                return e
+            seen[k] = True
+    return -1
+
+
+@njit
+def compact_perms(perms, out):
+    """Copy ``perms`` (E, M) into ``out`` (E, M) of a smaller integer dtype (values already checked)."""
+    E, M = perms.shape
+    for e in range(E):
+        for m in range(M):
+            out[e, m] = perms[e, m]
+
+
+@pjit
+def invert_perms(perm, out):
+    """``out[i, mu, perm[mu, i, m]] = m``: the inverse permutations, variable-major.
+
+    Parameters
+    ----------
+    perm : unsigned int (P, N, M)
+    out : same dtype (N, P, M)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = np.array([[[1, 2, 0]]], dtype=np.uint8)
+    >>> out = np.empty_like(p); invert_perms(p, out); out.tolist()
+    [[[2, 0, 1]]]
+    """
+    P, N, M = perm.shape
+    for i in prange(N):
+        for mu in range(P):
+            for m in range(M):
+                out[i, mu, perm[mu, i, m]] = m
