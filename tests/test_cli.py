@@ -168,3 +168,28 @@ def test_bp_bad_options(capsys, external):
 def test_console_script_help():
     res = subprocess.run([sys.executable, "-m", "mcover", "--help"], capture_output=True, text=True)
     assert res.returncode == 0 and all(c in res.stdout for c in ("info", "bp", "lift", "compare", "demo"))
+
+
+def test_amp_json_follows_se(capsys, tmp_path):
+    png = tmp_path / "amp.png"
+    code, out, _ = run(capsys, "amp", "--n", "800", "--alpha", "2", "--iterations", "8", "--plot", str(png),
+                       "--json")
+    d = json.loads(out)
+    assert code == 0 and png.stat().st_size > 5_000
+    assert d["p"] == 1600 and len(d["amp_overlap"]) == len(d["se_overlap"]) >= 5
+    assert max(abs(a - s) for a, s in zip(d["amp_overlap"], d["se_overlap"])) < 0.05
+    assert d["amp_overlap"][-1] > 0.99  # alpha = 2 > alpha_alg: perfect recovery
+    code, out, _ = run(capsys, "amp", "--n", "300", "--alpha", "1", "--prior", "gaussian",
+                       "--iterations", "5", "--M", "4", "--kernel", "ring:1.0")
+    assert code == 0 and "4-cover" in out and "SE overlap" in out
+
+
+def test_amp_bad_options(capsys):
+    code, _, err = run(capsys, "amp", "--alpha", "0")
+    assert code == 2 and "alpha" in err
+    code, _, err = run(capsys, "amp", "--channel", "gaussian")
+    assert code == 2 and "noise" in err
+    code, _, err = run(capsys, "amp", "--prior", "spherical")
+    assert code == 2 and "spherical" in err
+    code, _, err = run(capsys, "amp", "--problem", "quantized", "--prior", "binary", "--n", "50")
+    assert code == 2 and "levels" in err

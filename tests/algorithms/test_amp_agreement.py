@@ -1,0 +1,54 @@
+"""AMP against its state evolution at N = 2000, and relaxed BP against AMP (issue 5, line 5).
+
+Oracles: Bayes-optimal state evolution (algorithms.run_se, itself checked against the
+closed forms and thresholds of SCIENCE.md 5) predicts AMP's overlap with the teacher at
+every iteration as N -> infinity; relaxed BP on the explicit factor graph and AMP share
+their fixed point up to O(1/sqrt(N)).
+"""
+
+import numpy as np
+import pytest
+
+from algorithms import BinaryPrior, GaussianPrior, NoisySignChannel, SignChannel, run_amp, run_bp, run_se
+from fgraph.problems import perceptron
+
+N = 2000
+SEEDS = (0, 1, 2)
+ITERS = 10
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("prior_name, alpha", [("binary", 1.2), ("binary", 2.0), ("gaussian", 0.5),
+                                               ("gaussian", 2.0)])
+def test_amp_follows_state_evolution_at_every_iteration(prior_name, alpha):
+    prior = BinaryPrior() if prior_name == "binary" else GaussianPrior()
+    overlaps = []
+    for seed in SEEDS:
+        p = perceptron(N, alpha, prior=prior_name, channel="sign", seed=seed, graph=False)
+        r = run_amp(p, prior, SignChannel(), max_iter=ITERS, tol=1e-300)
+        h = np.asarray(r.history["overlap"])
+        overlaps.append(np.concatenate([h, np.full(ITERS - h.size, h[-1])]))  # converged: stays
+    amp = np.mean(overlaps, axis=0)
+    se = run_se(prior, SignChannel(), alpha, init=0.0, max_iter=ITERS, tol=1e-300).q[1 : ITERS + 1]
+    se = np.concatenate([se, np.full(ITERS - se.size, se[-1])])
+    assert np.max(np.abs(amp - se)) < 0.02, (amp, se)
+    if prior_name == "binary" and alpha == 2.0:
+        assert amp[-1] > 0.999  # above alpha_alg = 1.493: perfect recovery
+    if prior_name == "binary" and alpha == 1.2:
+        assert amp[-1] < 0.9  # below it: the stuck fixed point
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("alpha, channel, noise", [(1.2, "sign", 0.0), (2.0, "noisy_sign", 0.1)])
+def test_relaxed_bp_reaches_the_amp_fixed_point(alpha, channel, noise):
+    n = 300
+    p = perceptron(n, alpha, prior="binary", channel=channel, noise=noise, seed=1)
+    chan = SignChannel() if channel == "sign" else NoisySignChannel(noise)
+    a = run_amp(p, BinaryPrior(), chan, max_iter=300, tol=1e-10, damping=0.2)
+    b = run_bp(p.graph, damping=0.3, max_iter=600, tol=1e-8)
+    assert a.converged and b.converged
+    m = b.beliefs[:, 1] - b.beliefs[:, 0]  # BP posterior means of the +-1 weights
+    teacher = np.asarray(p.meta["teacher"])
+    assert abs(m @ teacher / n - a.overlap) < 0.02
+    assert np.mean(np.abs(m - a.estimate)) < 0.03
+    assert np.corrcoef(m, a.estimate)[0, 1] > 0.97
