@@ -89,7 +89,7 @@ def _amp(args) -> int:
     if args.json:
         print(json.dumps(out))
         return 0
-    where = "" if lift is None else f", on an {args.M}-cover ({args.kernel})"
+    where = "" if lift is None else f", on a {args.M}-cover ({args.kernel})"
     print(f"AMP vs state evolution: {args.problem}, N = {args.n}, P = {out['p']} (alpha = {args.alpha:g}), "
           f"prior {out['prior']}, channel {out['channel']}{where}")
     print(f"{res.summary()}\n")
