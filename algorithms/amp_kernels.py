@@ -112,41 +112,36 @@ def _dense_rows_full(F, y, xhat, v, g, dg, omega, V, ch_code, ch_params, lo, hi,
     zero = a[0]  # 0 in the working dtype (float32 stays float32)
     mu = lo
     while mu + 8 <= hi:
-        r0 = F[mu]
-        r1 = F[mu + 1]
-        r2 = F[mu + 2]
-        r3 = F[mu + 3]
-        r4 = F[mu + 4]
-        r5 = F[mu + 5]
-        r6 = F[mu + 6]
-        r7 = F[mu + 7]
+        # one 2-D view of the 8 rows: a single base pointer, so the loops below need
+        # no run-time alias checks against a and b and stay vectorised
+        blk = F[mu : mu + 8]
         s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = zero
         t0 = t1 = t2 = t3 = t4 = t5 = t6 = t7 = zero
         for i in range(N):
             xi = xhat[i]
             vi = v[i]
-            f = r0[i]
+            f = blk[0, i]
             s0 += f * xi
             t0 += f * f * vi
-            f = r1[i]
+            f = blk[1, i]
             s1 += f * xi
             t1 += f * f * vi
-            f = r2[i]
+            f = blk[2, i]
             s2 += f * xi
             t2 += f * f * vi
-            f = r3[i]
+            f = blk[3, i]
             s3 += f * xi
             t3 += f * f * vi
-            f = r4[i]
+            f = blk[4, i]
             s4 += f * xi
             t4 += f * f * vi
-            f = r5[i]
+            f = blk[5, i]
             s5 += f * xi
             t5 += f * f * vi
-            f = r6[i]
+            f = blk[6, i]
             s6 += f * xi
             t6 += f * f * vi
-            f = r7[i]
+            f = blk[7, i]
             s7 += f * xi
             t7 += f * f * vi
         omega[mu] = s0
@@ -183,14 +178,14 @@ def _dense_rows_full(F, y, xhat, v, g, dg, omega, V, ch_code, ch_params, lo, hi,
         d6 = -dg[mu + 6]
         d7 = -dg[mu + 7]
         for i in range(N):
-            e0 = r0[i]
-            e1 = r1[i]
-            e2 = r2[i]
-            e3 = r3[i]
-            e4 = r4[i]
-            e5 = r5[i]
-            e6 = r6[i]
-            e7 = r7[i]
+            e0 = blk[0, i]
+            e1 = blk[1, i]
+            e2 = blk[2, i]
+            e3 = blk[3, i]
+            e4 = blk[4, i]
+            e5 = blk[5, i]
+            e6 = blk[6, i]
+            e7 = blk[7, i]
             a[i] += e0 * g0 + e1 * g1 + e2 * g2 + e3 * g3 + e4 * g4 + e5 * g5 + e6 * g6 + e7 * g7
             b[i] += (e0 * e0 * d0 + e1 * e1 * d1 + e2 * e2 * d2 + e3 * e3 * d3
                      + e4 * e4 * d4 + e5 * e5 * d5 + e6 * e6 * d6 + e7 * e7 * d7)
