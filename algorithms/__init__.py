@@ -22,7 +22,8 @@ Examples
 
 from .amp import AMPConfig, AMPProgress, AMPResult, run_amp
 from .bp import BPConfig, BPProgress, BPResult, bethe_log_z, bethe_terms, run_bp
-from .bp_glm import EnumerationRule, GLMRule  # importing registers the glm and committee rules
+from .bp_committee import CommitteeRule  # imports bp_glm first, then registers the committee rule
+from .bp_glm import EnumerationRule, GLMRule  # importing registers the glm rule
 from .bp_rules import (
     BPRule,
     IsingRule,
@@ -82,6 +83,7 @@ __all__ = [
     "denoiser_from_name",
     "perceptron_free_entropy",
     "run_se",
+    "CommitteeRule",
     "BPConfig",
     "BPProgress",
     "BPResult",

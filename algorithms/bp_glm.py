@@ -31,11 +31,11 @@ back to that slot is formed from the other slots.
 ValueError in max mode (run sum-product and take the argmax of the
 marginals).
 
-This module also registers :class:`EnumerationRule` (exact, by dense
-enumeration of ``graph.log_table``) for the ``committee`` factor type, which
-has no fast rule; it is usable on tiny instances only, and also serves as an
-exact reference for ``glm`` factors of tiny arity
-(``register_bp_rule("glm", EnumerationRule(), overwrite=True)``).
+This module also defines :class:`EnumerationRule` (exact, by dense
+enumeration of ``graph.log_table``; tiny factors only): the exact reference for
+``glm`` and ``committee`` factors of tiny arity
+(``register_bp_rule("glm", EnumerationRule(), overwrite=True)``).  The
+``committee`` type's fast rule is :class:`algorithms.bp_committee.CommitteeRule`.
 """
 
 from __future__ import annotations
@@ -246,14 +246,14 @@ class GLMRule(BPRule):
 class EnumerationRule(BPRule):
     """Exact BP rule by dense enumeration of ``graph.log_table`` (tiny factors only; sum and max).
 
-    Registered for ``committee`` factors (which have no fast rule).
+    The exact reference for tiny ``committee`` and ``glm`` factors.
 
     Examples
     --------
     >>> import fgraph, algorithms
     >>> from fgraph.problems.committee import committee
     >>> prob = committee(2, 2.0, 3, seed=0)
-    >>> algorithms.check_bp_rule("committee", prob.graph, seed=0)["max_f2v_error"]
+    >>> algorithms.check_bp_rule(EnumerationRule(), prob.graph, seed=0)["max_f2v_error"]
     0.0
     """
 

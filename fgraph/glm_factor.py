@@ -321,8 +321,8 @@ class GLMType(FactorType):
 class CommitteeType(FactorType):
     """Committee-machine output: ``y = sign(sum_k sign(z_k))`` over K hidden units (module docstring).
 
-    Exact enumeration only (tiny K*N); ``algorithms.bp_glm`` registers an
-    enumeration BP rule for it, there is no fast rule.
+    Its ``log_table`` enumerates (tiny K*N only); BP uses the
+    Gaussian-approximation rule of ``algorithms.bp_committee``.
 
     Examples
     --------

@@ -10,8 +10,9 @@ Random draws: the teacher, then ``F``.  The labels are noiseless.
 The factor graph (finite alphabet only) has K*n variables, weight ``W_ki``
 being variable ``k*n + i``, and one ``committee`` factor of arity K*n per
 sample (:class:`fgraph.glm_factor.CommitteeType`) whose log-table is exact.
-There is no fast BP rule: exact inference and BP (the enumeration rule of
-:mod:`algorithms.bp_glm`) are for tiny instances only (K*n up to about 20).
+Exact inference is for tiny instances only (K*n up to about 20); BP runs at
+any size with the Gaussian-approximation rule of :mod:`algorithms.bp_committee`
+(start it from random messages: from uniform ones all hidden units stay equal).
 """
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ def test_codes_agree_with_denoiser_kernels():
 
 def test_rules_registered():
     assert isinstance(algorithms.get_bp_rule("glm"), GLMRule)
-    assert isinstance(algorithms.get_bp_rule("committee"), EnumerationRule)
+    assert isinstance(algorithms.get_bp_rule("committee"), algorithms.CommitteeRule)
 
 
 @pytest.mark.parametrize(
@@ -171,7 +171,7 @@ def test_quantized_regression_bp():
 
 def test_committee_enumeration_rule():
     prob = committee(2, 2.0, 3, seed=0)
-    report = algorithms.check_bp_rule("committee", prob.graph, seed=0)
+    report = algorithms.check_bp_rule(EnumerationRule(), prob.graph, seed=0)
     assert report["n_factors"] == 4 and report["max_f2v_error"] == 0.0
     r = algorithms.run_bp(prob.graph, damping=0.5, max_iter=50)
     assert np.all(np.isfinite(r.beliefs)) and r.beliefs.shape == (6, 2)
