@@ -49,7 +49,7 @@ import numpy as np
 
 from ._denoise_kernels import log_ndtr
 from ._jit import njit, pjit, prange
-from .bp_glm import VAR_MIN, VAR_REL, _moments  # importing bp_glm registers the rule overwritten below
+from .bp_glm import VAR_MIN, VAR_REL, _moments, _no_max  # registers the rule replaced below
 from .bp_kernels import commit_factor, load_cavities, normalize_at
 from .bp_rules import BPRule, register_bp_rule
 
@@ -254,14 +254,6 @@ def seq_committee(order, fac_ptr, edge_var, var_ptr, var_edges, var_unary, card,
     return r
 
 
-def _no_max(max_mode):
-    if max_mode:
-        raise ValueError(
-            "max-product is not available for 'committee' factors: the Gaussian-approximation rule is a "
-            "sum-product approximation; run mode='sum' and take the argmax of the marginals"
-        )
-
-
 def _block(graph, t):
     """Kernel arguments of block t: contiguous float64/int64 arrays (no copy when already so)."""
     p = graph.params[t]
@@ -297,17 +289,17 @@ class CommitteeRule(BPRule):
     """
 
     def f2v(self, graph, t, lo, hi, v2f, out, work, max_mode, fast=True):
-        _no_max(max_mode)
+        _no_max(max_mode, "committee")
         committee_range(lo, hi, graph.fac_ptr, graph.edge_var, graph.card, graph.fac_param, *_block(graph, t),
                         v2f, out)
 
     def log_z(self, graph, t, lo, hi, v2f, out, max_mode):
-        _no_max(max_mode)
+        _no_max(max_mode, "committee")
         committee_log_z(lo, hi, graph.fac_ptr, graph.edge_var, graph.card, graph.fac_param, *_block(graph, t),
                         v2f, out)
 
     def sweep_sequential(self, graph, t, order, f2v, v2f, new, work, damping, max_mode, fast=True):
-        _no_max(max_mode)
+        _no_max(max_mode, "committee")
         return seq_committee(order, graph.fac_ptr, graph.edge_var, graph.var_ptr, graph.var_edges,
                              graph.var_unary, graph.card, graph.fac_param, *_block(graph, t), f2v, v2f, new,
                              damping)

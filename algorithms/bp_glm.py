@@ -185,11 +185,12 @@ def seq_glm(order, fac_ptr, edge_var, var_ptr, var_edges, var_unary, card, fac_p
     return r
 
 
-def _no_max(max_mode):
+def _no_max(max_mode, factor_type="glm"):
+    """Refuse max-product: the Gaussian relaxations of dense factors are sum-product approximations."""
     if max_mode:
         raise ValueError(
-            "max-product is not available for 'glm' factors: relaxed BP is a sum-product "
-            "approximation; run mode='sum' and take the argmax of the marginals"
+            f"max-product is not available for {factor_type!r} factors: the Gaussian approximation of "
+            "the incoming sum is a sum-product rule; run mode='sum' and take the argmax of the marginals"
         )
 
 

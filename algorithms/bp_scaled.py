@@ -222,24 +222,21 @@ def _log_msg(e, x, prob, logx, eflag):
 
 @njit
 def _var_log(i, var_ptr, var_edges, var_unary, card, prob, logx, eflag, v2f, W, vexact):
-    """Variable i by log-domain sums: exact v2f (max 0) in v2f, its exp in W, vexact set."""
+    """Variable i by log-domain sums: exact v2f (max 0) in v2f, its exp in W, vexact set.
+
+    The exact incoming log-messages are first written into W's rows of i's edges
+    (rows this variable owns), so the log-domain engine's own cavity kernel
+    :func:`algorithms.bp_kernels._var_one` forms the sums; W is then overwritten
+    with their exponentials.
+    """
     q = card[i]
-    lo = var_ptr[i]
-    hi = var_ptr[i + 1]
-    for x in range(q):
-        acc = var_unary[i, x]
-        for k in range(lo, hi):
-            e = var_edges[k]
-            v2f[e, x] = acc
-            acc += _log_msg(e, x, prob, logx, eflag)
-        acc = 0.0
-        for k in range(hi - 1, lo - 1, -1):
-            e = var_edges[k]
-            v2f[e, x] += acc
-            acc += _log_msg(e, x, prob, logx, eflag)
-    for k in range(lo, hi):
+    for k in range(var_ptr[i], var_ptr[i + 1]):
         e = var_edges[k]
-        K.normalize_at(v2f, e, q, True)
+        for x in range(q):
+            W[e, x] = _log_msg(e, x, prob, logx, eflag)
+    K._var_one(i, var_ptr, var_edges, var_unary, card, W, v2f, True)
+    for k in range(var_ptr[i], var_ptr[i + 1]):
+        e = var_edges[k]
         for x in range(q):
             v = v2f[e, x]
             W[e, x] = np.exp(v) if v != K.NEG_INF else 0.0
