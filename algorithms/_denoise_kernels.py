@@ -76,6 +76,8 @@ CHANNEL_NOISY_SIGN = 2
 
 LOG_2PI = float(np.log(2.0 * np.pi))
 SQRT2 = math.sqrt(2.0)
+INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+LOG2 = math.log(2.0)
 NEG_INF = -math.inf
 
 
@@ -136,6 +138,31 @@ def log_ndtr(x):
 
 
 @njit
+def _sign_terms(u):
+    """``(R, R + u, log Phi(u))`` with one erfc: the work of the sign channel at u.
+
+    R = phi(u) / Phi(u) is the inverse Mills ratio.  On [-20, inf) Phi comes
+    from one erfc (``1 - erfc(u/sqrt 2)/2`` for u > 0, so log Phi = log1p(...)
+    keeps its digits near 1), and R = exp(-u^2/2) / (sqrt(2 pi) Phi): at u = -20
+    both are about 1e-88, far from underflow.  Below -20 the asymptotic series.
+    """
+    if u < -20.0:
+        s1 = _tail_series(u)
+        s = 1.0 + s1
+        logphi = -0.5 * u * u - math.log(-u) - 0.5 * LOG_2PI + math.log1p(s1)
+        return -u / s, u * s1 / s, logphi
+    if u > 0.0:
+        c = 0.5 * math.erfc(u / SQRT2)
+        cdf = 1.0 - c
+        logphi = math.log1p(-c)
+    else:
+        cdf = 0.5 * math.erfc(-u / SQRT2)
+        logphi = math.log(cdf)
+    r = math.exp(-0.5 * u * u) * INV_SQRT_2PI / cdf
+    return r, r + u, logphi
+
+
+@njit
 def mills_ratio(u):
     """R(u) = phi(u) / Phi(u) and R(u) + u, both without cancellation.
 
@@ -156,12 +183,8 @@ def mills_ratio(u):
     >>> bool(np.isclose(r, np.sqrt(2 / np.pi)))
     True
     """
-    if u < -20.0:
-        s1 = _tail_series(u)
-        s = 1.0 + s1
-        return -u / s, u * s1 / s
-    r = math.exp(-0.5 * u * u - 0.5 * LOG_2PI - log_ndtr(u))
-    return r, r + u
+    r, ru, _ = _sign_terms(u)
+    return r, ru
 
 
 # ----------------------------------------------------------------- priors
@@ -179,19 +202,32 @@ def _prior_binary(p_plus, r, Sigma):
         return 1.0, 0.0, _lognormal(r, 1.0, Sigma)
     if p_plus <= 0.0:
         return -1.0, 0.0, _lognormal(r, -1.0, Sigma)
-    a = r / Sigma + 0.5 * (math.log(p_plus) - math.log(1.0 - p_plus))
-    f = math.tanh(a)
-    e = math.exp(-2.0 * abs(a))
-    v = 4.0 * e / ((1.0 + e) * (1.0 + e))
-    # log Z = log[p N(r; 1, S) + (1-p) N(r; -1, S)], shifted by the nearer level
+    if p_plus == 0.5:  # the common symmetric prior: no logs of p
+        lp0 = lm0 = -LOG2
+    else:
+        lp0 = math.log(p_plus)
+        lm0 = math.log(1.0 - p_plus)
+    a = r / Sigma + 0.5 * (lp0 - lm0)
+    # one exponential gives the mean, the variance and log Z: with e = exp(-2|a|)
+    # and em = e - 1, tanh|a| = -em / (2 + em) and 1 - tanh^2 = 4 e / (2 + em)^2.
+    # em comes from expm1 where |a| is small (no cancellation as a -> 0), e from
+    # exp where it is not (e keeps its digits as |a| -> inf, 1 + em would not)
+    if abs(a) < 0.5:
+        em = math.expm1(-2.0 * abs(a))
+        e = 1.0 + em
+    else:
+        e = math.exp(-2.0 * abs(a))
+        em = e - 1.0
+    f = math.copysign(-em / (2.0 + em), a)
+    v = 4.0 * e / ((2.0 + em) * (2.0 + em))
+    # log Z = log[p N(r; 1, S) + (1-p) N(r; -1, S)], shifted by the nearer level;
+    # the two shifted log-terms differ by exactly 2|a|, so the smaller one is hi - 2|a|
     dp = (r - 1.0) * (r - 1.0)
     dm = (r + 1.0) * (r + 1.0)
     dmin = min(dp, dm)
-    lp = math.log(p_plus) - (dp - dmin) / (2.0 * Sigma)
-    lm = math.log(1.0 - p_plus) - (dm - dmin) / (2.0 * Sigma)
-    hi = max(lp, lm)
-    lo = min(lp, lm)
-    lse = hi + math.log1p(math.exp(lo - hi))
+    lp = lp0 - (dp - dmin) / (2.0 * Sigma)
+    lm = lm0 - (dm - dmin) / (2.0 * Sigma)
+    lse = max(lp, lm) + math.log1p(e)
     logz = lse - dmin / (2.0 * Sigma) - 0.5 * (LOG_2PI + math.log(Sigma))
     return f, v, logz
 
@@ -299,10 +335,10 @@ def _channel_sign(y, omega, V):
     sy = 1.0 if y >= 0.0 else -1.0
     sv = math.sqrt(V)
     u = sy * omega / sv
-    R, Ru = mills_ratio(u)
+    R, Ru, logz = _sign_terms(u)
     g = sy * R / sv
     dg = -R * Ru / V  # = -g (g + omega / V)
-    return g, dg, log_ndtr(u)
+    return g, dg, logz
 
 
 @njit

@@ -220,25 +220,18 @@ def _dense_rows_scalar(F, y, xhat, g, dg, omega, V, ch_code, ch_params, Vs, lo, 
     nd = 0.0
     mu = lo
     while mu + 8 <= hi:
-        r0 = F[mu]
-        r1 = F[mu + 1]
-        r2 = F[mu + 2]
-        r3 = F[mu + 3]
-        r4 = F[mu + 4]
-        r5 = F[mu + 5]
-        r6 = F[mu + 6]
-        r7 = F[mu + 7]
+        blk = F[mu : mu + 8]  # one base pointer (see _dense_rows_full)
         s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = zero
         for i in range(N):
             xi = xhat[i]
-            s0 += r0[i] * xi
-            s1 += r1[i] * xi
-            s2 += r2[i] * xi
-            s3 += r3[i] * xi
-            s4 += r4[i] * xi
-            s5 += r5[i] * xi
-            s6 += r6[i] * xi
-            s7 += r7[i] * xi
+            s0 += blk[0, i] * xi
+            s1 += blk[1, i] * xi
+            s2 += blk[2, i] * xi
+            s3 += blk[3, i] * xi
+            s4 += blk[4, i] * xi
+            s5 += blk[5, i] * xi
+            s6 += blk[6, i] * xi
+            s7 += blk[7, i] * xi
         omega[mu] = s0
         omega[mu + 1] = s1
         omega[mu + 2] = s2
@@ -261,8 +254,8 @@ def _dense_rows_scalar(F, y, xhat, g, dg, omega, V, ch_code, ch_params, Vs, lo, 
         g6 = g[mu + 6]
         g7 = g[mu + 7]
         for i in range(N):
-            a[i] += (r0[i] * g0 + r1[i] * g1 + r2[i] * g2 + r3[i] * g3
-                     + r4[i] * g4 + r5[i] * g5 + r6[i] * g6 + r7[i] * g7)
+            a[i] += (blk[0, i] * g0 + blk[1, i] * g1 + blk[2, i] * g2 + blk[3, i] * g3
+                     + blk[4, i] * g4 + blk[5, i] * g5 + blk[6, i] * g6 + blk[7, i] * g7)
         mu += 8
     while mu < hi:
         r0 = F[mu]
