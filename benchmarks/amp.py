@@ -19,11 +19,15 @@ run); the textbook products and the read of F are timed as many times as
 there are timed iterations:
 
 * ``textbook 2 mat-vecs``: ``F @ a`` plus ``F.T @ g`` with numpy's BLAS, the
-  cost of the two products a textbook AMP iteration needs (without the two more
-  for the variances), float64 and float32 F;
+  cost of the two products a textbook AMP iteration needs (scalar variances),
+  float64 and float32 F;
+* ``textbook 4 mat-vecs``: the same plus ``F^2 @ v`` and ``F^2.T @ d`` (``F^2``
+  formed once), the products of a textbook GAMP iteration with full variances;
 * ``mcover fused``: the default one-pass Numba operator (F read once per
   iteration, full variances), float64 and float32 (F stored in float32);
-* ``mcover fused, scalar variance``: the same with ``variance='scalar'``;
+* ``mcover fused, scalar variance``: the same with ``variance='scalar'`` (the
+  textbook iteration: the same two products, read from one pass over F),
+  float64 and float32;
 * ``mcover unfused (BLAS)``: ``fused=False``, four BLAS mat-vecs per iteration
   (``F``, ``F.T``, ``F^2``, ``F^2.T``; ``F^2`` formed once), the reference;
 * ``lifted M=8 fused`` / ``lifted M=8 reference``: one iteration on an 8-cover
@@ -44,6 +48,11 @@ as the float64 F (so that no part of it stays cached; the limit is printed as
 ``read F once``).  A float32 F (32 MB)
 may sit partly in a last-level cache of that size, so its limit is a DRAM
 figure the kernel can beat.
+
+The ``targets`` lines divide like for like: the scalar-variance iteration by
+the two products of the textbook iteration it computes, the full-variance
+iteration by the four products a textbook full-variance iteration needs (and,
+stricter, by the two), and each float32 iteration by its float64 twin.
 
 Usage: ``python benchmarks/amp.py [--n 2000] [--alpha 2] [--threads 1 2] [--M 8]``.
 """
@@ -103,6 +112,7 @@ def _child(args):
     reps = 4 * args.repeats * args.iters
     out["textbook64"] = timed(lambda: (F @ a, F.T @ g), reps)
     out["textbook32"] = timed(lambda: (F32 @ a32, F32.T @ g32), reps)
+    out["textbook4"] = _four_matvecs(F, a, g, reps, timed)
     big = np.ones(4 * F.size)  # 4x F: no part of it survives in the caches between reads
     par_sum(big[:64])
     t_big = min(timed(big.sum, args.repeats)[0], timed(lambda: par_sum(big), args.repeats)[0])
@@ -133,6 +143,7 @@ def _child(args):
     out["fused64"] = per_iter(data, args.repeats, args.iters)
     out["fused32"] = per_iter((F32, y), args.repeats, args.iters, dtype="float32")
     out["fused64_scalar"] = per_iter(data, args.repeats, args.iters, variance="scalar")
+    out["fused32_scalar"] = per_iter((F32, y), args.repeats, args.iters, variance="scalar", dtype="float32")
     out["unfused64"] = per_iter(data, args.repeats, args.iters, fused=False)
     out["unfused32"] = per_iter((F32, y), args.repeats, args.iters, fused=False, dtype="float32")
 
@@ -145,6 +156,12 @@ def _child(args):
                 lift=perms[:64], init=x0, fused=fused)  # compile on a slice
         out[name] = per_iter(data, 1, 4, **kw)
     print(json.dumps(out))
+
+
+def _four_matvecs(F, a, g, reps, timed):
+    """The products of a textbook full-variance iteration: F, F.T, F^2 and F^2.T (F^2 formed once)."""
+    F2 = F * F
+    return timed(lambda: (F @ a, F.T @ g, F2 @ a, F2.T @ g), reps)
 
 
 def _table(res, M):
@@ -161,6 +178,7 @@ def _table(res, M):
 
     row("textbook 2 mat-vecs, float64", "textbook64", l64)
     row("textbook 2 mat-vecs, float32", "textbook32", l32, f32=True)
+    row("textbook 4 mat-vecs (full variances), float64", "textbook4", l64)
     row("read F once (bandwidth limit), float64", "limit64", l64)
     row("read F once (bandwidth limit), float32", "limit32", l32, f32=True)
     row("mcover fused, float64", "fused64", l64)
@@ -170,6 +188,7 @@ def _table(res, M):
     row("  fused float64 minus the denoisers", op, l64)
     row("mcover fused, float32", "fused32", l32, f32=True)
     row("mcover fused, scalar variance, float64", "fused64_scalar", l64)
+    row("mcover fused, scalar variance, float32", "fused32_scalar", l32, f32=True)
     row("mcover unfused (4 BLAS mat-vecs), float64", "unfused64", l64)
     row("mcover unfused (4 BLAS mat-vecs), float32", "unfused32", l32, f32=True)
     base = [M * res["fused64"][k] for k in (0, 1)]
@@ -184,6 +203,19 @@ def _table(res, M):
     head = f"{'operation':<{w0}}  {'ms: min':>8} {'median':>8}  {'vs 2 mat-vecs':<{w2}}  {'vs limit':>8}"
     lines = [head, "-" * len(head)]
     lines += [f"{a:<{w0}}  {b}  {c:<{w2}}  {d:>8}" for a, b, c, d in rows]
+    lines += ["", "targets (min, median):"]
+
+    def ratio(num, den, label):
+        lines.append(f"  {label}: {num[0] / den[0]:.2f} {num[1] / den[1]:.2f}")
+
+    for num, den, label, target in (
+        ("fused64_scalar", t64, "scalar-variance AMP (the textbook iteration) / 2 mat-vecs", "<= 0.75"),
+        ("fused64", res["textbook4"], "full-variance GAMP / the 4 mat-vecs it needs", "<= 0.75"),
+        ("fused64", t64, "full-variance GAMP / 2 mat-vecs", "(stricter)"),
+        ("fused32_scalar", res["fused64_scalar"], "float32 / float64, scalar variance", "~ 0.5"),
+        ("fused32", res["fused64"], "float32 / float64, full variances", "~ 0.5"),
+    ):
+        ratio(res[num], den, f"{label:<58} {target:>10}")
     return "\n".join(lines)
 
 
