@@ -62,6 +62,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -109,10 +110,50 @@ def _child(args):
     a32, g32 = a.astype(np.float32), g.astype(np.float32)
     out = {"threads": threads, "N": N, "P": P, "F_MB": F.nbytes / 1e6}
 
+    F2 = F * F  # a textbook full-variance iteration also multiplies by F^2 and its transpose
+    data, data32 = (F, y), (F32, y)
+    products = {
+        "textbook64": lambda: (F @ a, F.T @ g),
+        "textbook32": lambda: (F32 @ a32, F32.T @ g32),
+        "textbook4": lambda: (F @ a, F.T @ g, F2 @ a, F2.T @ g),
+    }
+    iterations = {
+        "fused64": (data, {}),
+        "fused32": (data32, {"dtype": "float32"}),
+        "fused64_scalar": (data, {"variance": "scalar"}),
+        "fused32_scalar": (data32, {"variance": "scalar", "dtype": "float32"}),
+        "unfused64": (data, {"fused": False}),
+        "unfused32": (data32, {"fused": False, "dtype": "float32"}),
+    }
+
+    def amp_iters(data, iters, **kw):
+        """Wall times between consecutive iterations of one run (callback timestamps)."""
+        stamps = []
+        run_amp(data, "binary", "sign", max_iter=iters + 1, tol=1e-300, n_threads=threads,
+                callback=lambda p: stamps.append(time.perf_counter()), **kw)
+        return np.diff(stamps).tolist()
+
+    for d, kw in iterations.values():
+        amp_iters(d, 1, **kw)  # compile
+    # Rounds: every measurement once per round, so that each ratio can be taken
+    # between measurements minutes apart at most (the machine's bandwidth drifts).
+    samples = {k: [] for k in (*products, *iterations)}
+    rounds = {k: [] for k in samples}
+    for _ in range(args.repeats):
+        for key, fn in products.items():
+            ts = [timed(fn, 1)[0] for _ in range(args.iters)]
+            samples[key] += ts
+            rounds[key].append(float(np.median(ts)))
+        for key, (d, kw) in iterations.items():
+            ts = amp_iters(d, args.iters, **kw)
+            samples[key] += ts
+            rounds[key].append(float(np.median(ts)))
+    for key, ts in samples.items():
+        out[key] = stats(ts)
+    out["rounds"] = rounds
+    F2 = products = None  # free the 64 MB of F^2
+
     reps = 4 * args.repeats * args.iters
-    out["textbook64"] = timed(lambda: (F @ a, F.T @ g), reps)
-    out["textbook32"] = timed(lambda: (F32 @ a32, F32.T @ g32), reps)
-    out["textbook4"] = _four_matvecs(F, a, g, reps, timed)
     big = np.ones(4 * F.size)  # 4x F: no part of it survives in the caches between reads
     par_sum(big[:64])
     t_big = min(timed(big.sum, args.repeats)[0], timed(lambda: par_sum(big), args.repeats)[0])
@@ -129,23 +170,11 @@ def _child(args):
     out["prior"] = timed(lambda: prior_fin_array(pc, pp, r, S, f, v), reps)
 
     def per_iter(data, repeats, iters, **kw):
-        """Wall time between consecutive iterations (callback timestamps), over several runs."""
-        run_amp(data, "binary", "sign", max_iter=2, tol=1e-300, n_threads=threads, **kw)  # warm-up
+        """Minimum and median wall time per iteration over several runs."""
         times = []
         for _ in range(repeats):
-            stamps = []
-            run_amp(data, "binary", "sign", max_iter=iters, tol=1e-300, n_threads=threads,
-                    callback=lambda p, st=stamps: st.append(time.perf_counter()), **kw)
-            times += np.diff(stamps).tolist()
+            times += amp_iters(data, iters, **kw)
         return stats(times)
-
-    data = (F, y)
-    out["fused64"] = per_iter(data, args.repeats, args.iters)
-    out["fused32"] = per_iter((F32, y), args.repeats, args.iters, dtype="float32")
-    out["fused64_scalar"] = per_iter(data, args.repeats, args.iters, variance="scalar")
-    out["fused32_scalar"] = per_iter((F32, y), args.repeats, args.iters, variance="scalar", dtype="float32")
-    out["unfused64"] = per_iter(data, args.repeats, args.iters, fused=False)
-    out["unfused32"] = per_iter((F32, y), args.repeats, args.iters, fused=False, dtype="float32")
 
     M = args.M
     perms = rng.permuted(np.tile(np.arange(M, dtype=np.uint8), (P * N, 1)), axis=1).reshape(P, N, M)
@@ -156,12 +185,6 @@ def _child(args):
                 lift=perms[:64], init=x0, fused=fused)  # compile on a slice
         out[name] = per_iter(data, 1, 4, **kw)
     print(json.dumps(out))
-
-
-def _four_matvecs(F, a, g, reps, timed):
-    """The products of a textbook full-variance iteration: F, F.T, F^2 and F^2.T (F^2 formed once)."""
-    F2 = F * F
-    return timed(lambda: (F @ a, F.T @ g, F2 @ a, F2.T @ g), reps)
 
 
 def _table(res, M):
@@ -203,19 +226,19 @@ def _table(res, M):
     head = f"{'operation':<{w0}}  {'ms: min':>8} {'median':>8}  {'vs 2 mat-vecs':<{w2}}  {'vs limit':>8}"
     lines = [head, "-" * len(head)]
     lines += [f"{a:<{w0}}  {b}  {c:<{w2}}  {d:>8}" for a, b, c, d in rows]
-    lines += ["", "targets (min, median):"]
-
-    def ratio(num, den, label):
-        lines.append(f"  {label}: {num[0] / den[0]:.2f} {num[1] / den[1]:.2f}")
-
+    lines += ["", "targets: min / min, median / median, and the median over rounds of the ratio of "
+              "the round medians (paired: the fairest figure on a shared machine)"]
+    rounds = res["rounds"]
     for num, den, label, target in (
-        ("fused64_scalar", t64, "scalar-variance AMP (the textbook iteration) / 2 mat-vecs", "<= 0.75"),
-        ("fused64", res["textbook4"], "full-variance GAMP / the 4 mat-vecs it needs", "<= 0.75"),
-        ("fused64", t64, "full-variance GAMP / 2 mat-vecs", "(stricter)"),
-        ("fused32_scalar", res["fused64_scalar"], "float32 / float64, scalar variance", "~ 0.5"),
-        ("fused32", res["fused64"], "float32 / float64, full variances", "~ 0.5"),
+        ("fused64_scalar", "textbook64", "scalar-variance AMP (textbook iteration) / 2 mat-vecs", "<= 0.75"),
+        ("fused64", "textbook4", "full-variance GAMP / the 4 mat-vecs it needs", "<= 0.75"),
+        ("fused64", "textbook64", "full-variance GAMP / 2 mat-vecs", "(stricter)"),
+        ("fused32_scalar", "fused64_scalar", "float32 / float64, scalar variance", "~ 0.5"),
+        ("fused32", "fused64", "float32 / float64, full variances", "~ 0.5"),
     ):
-        ratio(res[num], den, f"{label:<58} {target:>10}")
+        (n0, n1), (d0, d1) = res[num], res[den]
+        mid = statistics.median(x / z for x, z in zip(rounds[num], rounds[den]))
+        lines.append(f"  {label:<58} {target:>10}: {n0 / d0:.2f} {n1 / d1:.2f}  paired {mid:.2f}")
     return "\n".join(lines)
 
 

@@ -56,7 +56,7 @@ def test_rademacher_closed_form():
     S = np.array([0.1, 0.5, 2.0])[:, None]
     f, v, logz = BinaryPrior().f_in(r, S)
     np.testing.assert_allclose(f, np.tanh(r / S), rtol=1e-15, atol=1e-16)
-    np.testing.assert_allclose(v, 1 - np.tanh(r / S) ** 2, rtol=1e-12, atol=1e-16)
+    np.testing.assert_allclose(v, 1 / np.cosh(r / S) ** 2, rtol=1e-13, atol=1e-300)
     ref = np.log(0.5 * norm.pdf(r, 1, np.sqrt(S)) + 0.5 * norm.pdf(r, -1, np.sqrt(S)))
     np.testing.assert_allclose(logz, ref, rtol=1e-13)
 
@@ -67,6 +67,26 @@ def test_biased_binary_closed_form():
     a = r / S + np.arctanh(2 * p - 1)
     np.testing.assert_allclose(f, np.tanh(a), rtol=1e-14)
     np.testing.assert_allclose(v, 1 / np.cosh(a) ** 2, rtol=1e-13)
+
+
+@pytest.mark.parametrize("p", [0.5, 0.8])
+def test_binary_prior_keeps_its_digits_from_tiny_to_huge_fields(p):
+    # both branches of the kernel (|a| < 1/2: expm1; otherwise exp) against closed
+    # forms that need no cancellation: tanh a, 1 / cosh^2 a and a log-sum-exp
+    a = np.concatenate([[0.0], np.geomspace(1e-12, 700.0, 200)])
+    a = np.concatenate([-a[::-1], a, [0.4999999, 0.5, 0.5000001]])
+    S = 0.3
+    h = 0.5 * (np.log(p) - np.log(1.0 - p))
+    r = (a - h) * S
+    f, v, logz = BinaryPrior(p).f_in(r, S)
+    a_seen = r / S + h  # the field the kernel forms from the rounded r, bit for bit
+    np.testing.assert_allclose(f, np.tanh(a_seen), rtol=1e-14, atol=1e-300)
+    with np.errstate(under="ignore"):
+        sech2 = (1 / np.cosh(a_seen)) ** 2
+    np.testing.assert_allclose(v, sech2, rtol=1e-13, atol=1e-300)
+    sd = np.sqrt(S)
+    ref = np.logaddexp(np.log(p) + norm.logpdf(r, 1, sd), np.log1p(-p) + norm.logpdf(r, -1, sd))
+    np.testing.assert_allclose(logz, ref, rtol=1e-13, atol=1e-13)
 
 
 def test_gaussian_prior_closed_form():
