@@ -144,10 +144,14 @@ def _child(args):
             ts = [timed(fn, 1)[0] for _ in range(args.iters)]
             samples[key] += ts
             rounds[key].append(float(np.median(ts)))
+        time.sleep(0.5)  # let BLAS's threads stop spinning before Numba's start (and vice versa)
         for key, (d, kw) in iterations.items():
+            if key.startswith("unfused"):
+                time.sleep(0.5)
             ts = amp_iters(d, args.iters, **kw)
             samples[key] += ts
             rounds[key].append(float(np.median(ts)))
+        time.sleep(0.5)
     for key, ts in samples.items():
         out[key] = stats(ts)
     out["rounds"] = rounds
