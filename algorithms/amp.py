@@ -714,10 +714,12 @@ def _dense_blas(c):
         omega = (F @ xhat).astype(FLOAT) - V * g
         channel_gout_array(cc, cp, y, omega, V, g, dg)
         a = (F.T @ g.astype(wdt))[None, :]
-        if full:
-            b = (F2.T @ (-dg).astype(wdt))[None, :]
-            return K.prior_step(a, b, xhat, v, pc, pp, damping, False, 0.0, b_min)
-        return K.prior_step(a, a, xhat, v, pc, pp, damping, True, sbar * float(np.sum(-dg)), b_min)
+        b = (F2.T @ (-dg).astype(wdt))[None, :] if full else a
+        b_scalar = 0.0 if full else sbar * float(np.sum(-dg))
+        # the O(N) prior step on one thread: Numba's worker threads would otherwise
+        # spin against BLAS's between the products (2 threads ran slower than 1)
+        with threads(1):
+            return K.prior_step(a, b, xhat, v, pc, pp, damping, not full, b_scalar, b_min)
 
     return step
 
