@@ -61,9 +61,9 @@ them from memory (about the ``read F once`` time), the second reads the same
 interleaving of the two passes, 4- and 16-row blocks and a pass pipelined
 one block ahead were all slower).  With full variances each element costs
 six floating-point operations (``f x``, ``f^2``, ``f^2 v``; ``e g``, ``e^2``,
-``e^2 d``), 6 million 512-bit operations per iteration (about 2 ms at one per
-cycle and 3 GHz), so that
-iteration is compute-bound as much as memory-bound on this machine.
+``e^2 d``): 6 million 512-bit operations per iteration, about 2 ms at one per
+cycle and 3 GHz, so that iteration is compute-bound as much as memory-bound
+on this machine.
 
 Usage: ``python benchmarks/amp.py [--n 2000] [--alpha 2] [--threads 1 2] [--M 8]``.
 """
