@@ -49,7 +49,7 @@ import numpy as np
 
 from ._denoise_kernels import log_ndtr
 from ._jit import njit, pjit, prange
-from .bp_glm import VAR_MIN, VAR_REL, _moments, _no_max  # registers the rule replaced below
+from .bp_glm import VAR_MIN, VAR_REL, _no_max, _slot_sums  # registers the rule replaced below
 from .bp_kernels import commit_factor, load_cavities, normalize_at
 from .bp_rules import BPRule, register_bp_rule
 
@@ -77,24 +77,10 @@ def _unit_sums(a, fac_ptr, edge_var, card, F, r, K, N, levels, v2f, mean, var, o
     n_dead = 0
     dead = -1
     for k in range(K):
-        s1 = 0.0
-        s2 = 0.0
-        for i in range(N):
-            s = k * N + i
-            e = e0 + s
-            mu, v = _moments(v2f, e, card[edge_var[e]], levels, r)
-            if mu != mu:  # zero-mass incoming message
-                n_dead += 1
-                dead = s
-                mu = 0.0
-                v = 0.0
-            mean[s] = mu
-            var[s] = v
-            f = F[r, i]
-            s1 += f * mu
-            s2 += f * f * v
-        om[k] = s1
-        V[k] = s2
+        om[k], V[k], nk, dk = _slot_sums(v2f, e0, k * N, N, edge_var, card, levels, F, r, mean, var)
+        n_dead += nk
+        if dk >= 0:
+            dead = dk
     return n_dead, dead
 
 

@@ -83,6 +83,36 @@ def _moments(v2f, e, q, levels, r):
 
 
 @njit
+def _slot_sums(v2f, e0, s0, n, edge_var, card, levels, F, r, mean, var):
+    """Moments of slots s0..s0+n-1 of the factor whose first edge is e0, with weights F[r, :n].
+
+    Writes the slot means and variances into ``mean[s], var[s]`` and returns
+    ``(sum_i F[r, i] mean, sum_i F[r, i]^2 var, n_dead, dead)``: a slot whose
+    incoming message has zero mass counts as (0, 0); ``dead`` is the last such
+    slot (-1 if none).
+    """
+    om = 0.0
+    V = 0.0
+    n_dead = 0
+    dead = -1
+    for i in range(n):
+        s = s0 + i
+        e = e0 + s
+        mu, v = _moments(v2f, e, card[edge_var[e]], levels, r)
+        if mu != mu:  # zero-mass incoming message
+            n_dead += 1
+            dead = s
+            mu = 0.0
+            v = 0.0
+        mean[s] = mu
+        var[s] = v
+        f = F[r, i]
+        om += f * mu
+        V += f * f * v
+    return om, V, n_dead, dead
+
+
+@njit
 def _glm_one(a, fac_ptr, edge_var, card, fac_param, F, y, channel, cpar, levels, v2f, out):
     """Relaxed-BP messages of glm factor a (module docstring)."""
     e0 = fac_ptr[a]
@@ -93,23 +123,7 @@ def _glm_one(a, fac_ptr, edge_var, card, fac_param, F, y, channel, cpar, levels,
     cp = cpar[r]
     mean = np.empty(d)
     var = np.empty(d)
-    om = 0.0
-    V = 0.0
-    n_dead = 0
-    dead = -1
-    for k in range(d):
-        e = e0 + k
-        mu, v = _moments(v2f, e, card[edge_var[e]], levels, r)
-        if mu != mu:  # zero-mass incoming message
-            n_dead += 1
-            dead = k
-            mu = 0.0
-            v = 0.0
-        mean[k] = mu
-        var[k] = v
-        f = F[r, k]
-        om += f * mu
-        V += f * f * v
+    om, V, n_dead, dead = _slot_sums(v2f, e0, 0, d, edge_var, card, levels, F, r, mean, var)
     floor = max(VAR_REL * V, VAR_MIN)
     for k in range(d):
         e = e0 + k
