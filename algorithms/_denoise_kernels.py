@@ -47,7 +47,8 @@ import math
 
 import numpy as np
 
-from ._jit import njit
+from fgraph.glm_factor import CHANNEL_GAUSSIAN, CHANNEL_NOISY_SIGN, CHANNEL_SIGN  # their one definition
+from fgraph.jit import njit
 
 __all__ = [
     "PRIOR_GAUSSIAN",
@@ -69,10 +70,6 @@ PRIOR_GAUSSIAN = 0
 PRIOR_BINARY = 1
 PRIOR_DISCRETE = 2
 PRIOR_GAUSS_BERNOULLI = 3
-
-CHANNEL_GAUSSIAN = 0
-CHANNEL_SIGN = 1
-CHANNEL_NOISY_SIGN = 2
 
 LOG_2PI = float(np.log(2.0 * np.pi))
 SQRT2 = math.sqrt(2.0)

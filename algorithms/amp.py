@@ -64,11 +64,11 @@ from types import MappingProxyType
 import numba
 import numpy as np
 
-from fgraph._dtypes import FLOAT, as_generator
+from fgraph.dtypes import FLOAT, as_generator
+from fgraph.jit import jit_disabled, threads
 
 from . import amp_kernels as K
 from ._denoise_kernels import channel_gout_array
-from ._jit import jit_disabled, threads
 
 __all__ = ["AMPConfig", "AMPProgress", "AMPResult", "run_amp"]
 

@@ -58,8 +58,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from fgraph.jit import njit, pjit, prange
+
 from ._denoise_kernels import channel_gout, prior_fin
-from ._jit import njit, pjit, prange
 
 __all__ = [
     "ROW_BLOCK",

@@ -37,12 +37,12 @@ from functools import cached_property
 
 import numpy as np
 
-from fgraph._dtypes import FLOAT, as_generator
 from fgraph.compiled import CompiledGraph
+from fgraph.dtypes import FLOAT, as_generator
+from fgraph.jit import threads
 
 from . import bp_binary, bp_scaled
 from . import bp_kernels as K
-from ._jit import threads
 from .bp_rules import factor_score, get_bp_rule
 
 __all__ = ["BPConfig", "BPProgress", "BPResult", "run_bp", "bethe_log_z", "bethe_terms"]

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import njit, pjit, prange
+from fgraph.jit import njit, pjit, prange
 
 __all__ = [
     "applies", "llr_from_log", "log_from_llr", "var_sweep", "ising_fac_sweep", "parity_fac_sweep",

@@ -47,8 +47,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from fgraph.jit import njit, pjit, prange
+
 from ._denoise_kernels import log_ndtr
-from ._jit import njit, pjit, prange
 from .bp_glm import VAR_MIN, VAR_REL, _no_max, _slot_sums  # registers the rule replaced below
 from .bp_kernels import commit_factor, load_cavities, normalize_at
 from .bp_rules import BPRule, register_bp_rule

@@ -43,9 +43,9 @@ from __future__ import annotations
 import numpy as np
 
 import fgraph.glm_factor  # noqa: F401  (registers the 'glm' and 'committee' factor types)
+from fgraph.jit import njit, pjit, prange
 
 from ._denoise_kernels import channel_gout
-from ._jit import njit, pjit, prange
 from .bp_kernels import commit_factor, load_cavities, normalize_at
 from .bp_rules import BPRule, dense_f2v, dense_log_z, register_bp_rule
 

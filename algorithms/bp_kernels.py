@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import njit, pjit, prange
+from fgraph.jit import njit, pjit, prange
 
 NEG_INF = -np.inf
 

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from fgraph._dtypes import as_generator
+from fgraph.dtypes import as_generator
+from fgraph.jit import threads
 
 from . import bp_kernels as K
-from ._jit import threads
 
 __all__ = [
     "BPRule",

@@ -47,8 +47,9 @@ import math
 
 import numpy as np
 
+from fgraph.jit import njit, pjit, prange
+
 from . import bp_kernels as K
-from ._jit import njit, pjit, prange
 
 __all__ = [
     "TINY", "applies", "linear_tables", "ShapeGroups", "shape_groups", "var_linear", "scaled_update",

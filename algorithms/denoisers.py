@@ -56,7 +56,7 @@ import warnings
 import numpy as np
 from scipy import integrate, special
 
-from fgraph._dtypes import as_generator
+from fgraph.dtypes import as_generator
 
 from ._denoise_kernels import (
     CHANNEL_GAUSSIAN,

@@ -53,7 +53,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import integrate, optimize, special
 
-from fgraph._dtypes import readonly
+from fgraph.dtypes import readonly
 
 from .denoisers import Channel, Prior, gauss_hermite, graded_gauss_rule
 

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
 
-from algorithms._jit import threads  # noqa: E402
+from fgraph.jit import threads  # noqa: E402
 from lifts import _perm_kernels as pk  # noqa: E402
 from lifts import kernels  # noqa: E402
 from lifts.kernels import (  # noqa: E402

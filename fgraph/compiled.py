@@ -22,7 +22,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from ._dtypes import FLOAT, INDEX, as_index, readonly
+from .dtypes import FLOAT, INDEX, as_index, readonly
 from .factors import FactorType, freeze_params, get_factor_type
 from .wiring import Wiring
 

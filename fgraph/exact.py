@@ -88,8 +88,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._dtypes import FLOAT, INDEX
 from .compiled import CompiledGraph, _evidence_items
+from .dtypes import FLOAT, INDEX
 
 __all__ = [
     "DEFAULT_MAX_STATES",

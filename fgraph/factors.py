@@ -29,7 +29,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from ._dtypes import FLOAT, INDEX, as_float, as_index
+from .dtypes import FLOAT, INDEX, as_float, as_index
 
 __all__ = [
     "FactorType",

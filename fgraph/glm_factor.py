@@ -46,7 +46,7 @@ import math
 import numpy as np
 from scipy.special import log_ndtr
 
-from ._dtypes import FLOAT, INDEX, as_float, as_index
+from .dtypes import FLOAT, INDEX, as_float, as_index
 from .factors import FactorType, register_factor_type
 
 __all__ = [
@@ -68,7 +68,8 @@ CHANNEL_GAUSSIAN = 0
 CHANNEL_SIGN = 1
 CHANNEL_NOISY_SIGN = 2
 
-#: Channel names and their integer codes (the same codes as ``algorithms._denoise_kernels``).
+#: Channel names and their integer codes (the one definition: the denoiser kernels of
+#: ``algorithms`` read these constants).
 CHANNEL_CODES = {"gaussian": CHANNEL_GAUSSIAN, "sign": CHANNEL_SIGN, "noisy_sign": CHANNEL_NOISY_SIGN}
 _CHANNEL_NAMES = {v: k for k, v in CHANNEL_CODES.items()}
 

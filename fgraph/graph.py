@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._dtypes import FLOAT, INDEX, as_float, as_index, readonly
 from .compiled import CompiledGraph
+from .dtypes import FLOAT, INDEX, as_float, as_index, readonly
 from .factors import (
     check_log_values,
     factor_type_names,

@@ -102,8 +102,8 @@ import stat
 
 import numpy as np
 
-from ._dtypes import FLOAT, INDEX, readonly
 from .compiled import CompiledGraph
+from .dtypes import FLOAT, INDEX, readonly
 from .factors import freeze_params
 from .wiring import Wiring
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._dtypes import INDEX, as_index, readonly
+from .dtypes import INDEX, as_index, readonly
 
 __all__ = ["Wiring"]
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from algorithms._jit import njit, pjit, prange
+from fgraph.jit import njit, pjit, prange
 
 __all__ = [
     "NO_CYCLE",

@@ -1,6 +1,6 @@
 """Numba kernels of permutation sampling: subset DP, exact sampling, MCMC swaps, per-edge RNG.
 
-Everything here takes arrays and scalars only (the policy of :mod:`algorithms._jit`);
+Everything here takes arrays and scalars only (the policy of :mod:`fgraph.jit`);
 the public API and all input checks live in :mod:`lifts.kernels`.
 
 Subset DP (SCIENCE.md section 3).  Subsets of the columns are bit masks ``S``.
@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from algorithms._jit import njit, pjit, prange
+from fgraph.jit import njit, pjit, prange
 
 MASK32 = 0xFFFFFFFF
 INV_2_53 = 1.0 / 9007199254740992.0

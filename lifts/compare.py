@@ -28,8 +28,8 @@ import numpy as np
 
 from algorithms import BPConfig, BPResult, bethe_terms, run_bp
 from fgraph import exact
-from fgraph._dtypes import INDEX, as_generator
 from fgraph.compiled import CompiledGraph
+from fgraph.dtypes import INDEX, as_generator
 
 from .cover import Lift, copies, copy_overlap, copy_spread, edge_copies, lift, lift_messages
 

@@ -40,8 +40,8 @@ from functools import cached_property
 
 import numpy as np
 
-from fgraph._dtypes import FLOAT, INDEX, as_index, readonly
 from fgraph.compiled import CompiledGraph
+from fgraph.dtypes import FLOAT, INDEX, as_index, readonly
 from fgraph.wiring import Wiring
 
 __all__ = [

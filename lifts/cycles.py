@@ -71,8 +71,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from fgraph._dtypes import FLOAT, INDEX
 from fgraph.compiled import CompiledGraph
+from fgraph.dtypes import FLOAT, INDEX
 from fgraph.wiring import Wiring
 
 from . import _cycle_kernels as K

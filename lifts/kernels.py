@@ -63,7 +63,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import maximum_bipartite_matching
 
-from fgraph._dtypes import FLOAT, INDEX, as_generator, readonly
+from fgraph.dtypes import FLOAT, INDEX, as_generator, readonly
 
 from . import _perm_kernels as _pk
 

@@ -16,7 +16,7 @@ import numbers
 
 import numpy as np
 
-from .._dtypes import FLOAT, INDEX, as_float
+from ..dtypes import FLOAT, INDEX, as_float
 from ..glm_factor import CHANNEL_CODES, add_committee, add_glm, sign0
 from ..graph import FactorGraph
 from ._problem import Problem

@@ -16,8 +16,8 @@ from types import MappingProxyType
 
 import numpy as np
 
-from .._dtypes import as_generator
 from ..compiled import CompiledGraph
+from ..dtypes import as_generator
 
 __all__ = ["Problem"]
 

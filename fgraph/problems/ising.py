@@ -32,7 +32,7 @@ import numbers
 
 import numpy as np
 
-from .._dtypes import FLOAT, INDEX, as_float, as_index
+from ..dtypes import FLOAT, INDEX, as_float, as_index
 from ..graph import FactorGraph
 from ._problem import Problem, _seeded
 

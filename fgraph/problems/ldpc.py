@@ -34,7 +34,7 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
-from .._dtypes import FLOAT, INDEX, as_index
+from ..dtypes import FLOAT, INDEX, as_index
 from ..graph import FactorGraph
 from ._problem import Problem, _seeded
 

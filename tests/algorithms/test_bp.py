@@ -30,8 +30,8 @@ from hypothesis import strategies as st
 
 import fgraph
 from algorithms import BPConfig, BPProgress, BPResult, bethe_log_z, run_bp
-from algorithms._jit import jit_disabled
 from fgraph import FactorGraph, exact
+from fgraph.jit import jit_disabled
 
 SCHEDULES = ("parallel", "sequential", "residual")
 TOL = 1e-10

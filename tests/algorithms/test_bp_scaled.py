@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from algorithms import BPConfig, bp_scaled, run_bp
-from algorithms._jit import threads
 from fgraph import FactorGraph
+from fgraph.jit import threads
 
 
 def random_tables(seed, scale=1.0, zeros=0.2, max_arity=4, card_max=4, evidence=True):

@@ -16,7 +16,7 @@ import pytest
 from scipy import stats
 from scipy.optimize import linear_sum_assignment
 
-from algorithms._jit import threads
+from fgraph.jit import threads
 from lifts import kernels as K
 from lifts.kernels import (
     EXACT_MAX_M,
