@@ -102,10 +102,10 @@ import stat
 
 import numpy as np
 
-from .compiled import CompiledGraph
-from .dtypes import FLOAT, INDEX, readonly
-from .factors import freeze_params
-from .wiring import Wiring
+from ..compiled import CompiledGraph
+from ..dtypes import FLOAT, INDEX, readonly
+from ..factors import freeze_params
+from ..wiring import Wiring
 
 __all__ = ["read", "write", "read_evidence", "write_evidence", "to_networkx", "from_networkx"]
 
@@ -1320,7 +1320,7 @@ def _from_bipartite(G, nodes) -> CompiledGraph:
 
 
 def _from_ising(G, nodes) -> CompiledGraph:
-    from .graph import FactorGraph
+    from ..graph import FactorGraph
 
     n = len(nodes)
     index = {node: k for k, node in enumerate(nodes)}
