@@ -13,6 +13,7 @@ Examples
 
 from . import exact, problems
 from .compiled import CompiledGraph
+from .data import example_path
 from .factors import FactorType, get_factor_type, register_factor_type
 from .graph import FactorGraph
 from .io import from_networkx, read, read_evidence, to_networkx, write, write_evidence
@@ -24,6 +25,7 @@ __all__ = [
     "FactorType",
     "Wiring",
     "exact",
+    "example_path",
     "from_networkx",
     "get_factor_type",
     "problems",
