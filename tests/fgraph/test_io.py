@@ -884,3 +884,44 @@ def test_reading_a_large_uai_file_is_fast(tmp_path):
     assert np.array_equal(g.edge_var.reshape(F, 2), e)
     np.testing.assert_array_equal(np.exp(g.params[0]["logp"]).reshape(F, 4).round(9), vals.round(9))
     assert elapsed < 5.0, f"reading 1e5 factors took {elapsed:.2f} s"
+
+
+# --------------------------------------------------------------------- the package layout
+def test_one_module_per_format(tmp_path):
+    """fgraph.io re-exports the format modules' functions; each reader/writer ignores the extension."""
+    from fgraph.io import alist, fg, uai
+    from fgraph.io import nx as fnx
+
+    assert fgraph.read_evidence is uai.read_evidence is read_evidence
+    assert fgraph.write_evidence is uai.write_evidence is write_evidence
+    assert fgraph.to_networkx is fnx.to_networkx and fgraph.from_networkx is fnx.from_networkx
+    assert set(fgraph.io.__all__) == {"read", "write", "read_evidence", "write_evidence", "to_networkx",
+                                      "from_networkx"}
+    cg = mixed_graph()
+    for writer, reader, ext in ((uai.write_uai, uai.read_uai, ".uai"), (fg.write_fg, fg.read_fg, ".fg")):
+        writer(cg, tmp_path / f"m{ext}.txt")
+        fgraph.write(cg, tmp_path / f"m{ext}")
+        assert (tmp_path / f"m{ext}.txt").read_bytes() == (tmp_path / f"m{ext}").read_bytes()
+        assert_same(reader(tmp_path / f"m{ext}.txt"), fgraph.read(tmp_path / f"m{ext}"))
+        with pytest.raises(TypeError, match="CompiledGraph"):
+            writer("not a graph", tmp_path / "x")
+    g = FactorGraph()
+    g.add_variables(3)
+    g.add_parity([[0, 1], [1, 2]])
+    alist.write_alist(g.compile(), tmp_path / "code.txt")
+    assert_same(alist.read_alist(tmp_path / "code.txt"), g.compile())
+    with pytest.raises(ValueError, match="only supported for .uai"):
+        fgraph.write(cg, tmp_path / "m.alist", evidence_path=True)
+
+
+def test_the_common_helpers_stay_inside_fgraph_io():
+    """fgraph.io._common is private: no module outside fgraph/io imports it."""
+    root = Path(fgraph.__file__).resolve().parents[1]
+    here = Path(__file__).resolve()
+    users = [
+        str(p.relative_to(root))
+        for pkg in ("fgraph", "lifts", "algorithms", "mcover", "tests", "benchmarks", "examples")
+        for p in (root / pkg).rglob("*.py")
+        if p.parent != root / "fgraph" / "io" and p != here and "io._common" in p.read_text()
+    ]
+    assert users == []
