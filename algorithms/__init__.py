@@ -6,9 +6,11 @@
   (:func:`run_amp`), with the priors and channels of :mod:`algorithms.denoisers`
   and their state evolution (:func:`run_se`).
 
-``algorithms`` imports ``fgraph`` only; a lift is itself a compiled graph, so no
-engine needs ``lifts`` (``run_amp`` imports it lazily only to sample
-permutations from a kernel spec).
+Subpackages: :mod:`algorithms.bp` (driver, rule table, kernels and engines),
+:mod:`algorithms.amp` (GAMP, its kernels, state evolution) and
+:mod:`algorithms.denoisers` (the prior/channel contract they share).
+``algorithms`` imports ``fgraph`` only: a lift is itself a compiled graph, and
+lifted AMP takes the cover's permutation array.
 
 Examples
 --------
@@ -20,22 +22,39 @@ Examples
 (True, 1.506409)
 """
 
-from .amp import AMPConfig, AMPProgress, AMPResult, run_amp
-from .bp import BPConfig, BPProgress, BPResult, bethe_log_z, bethe_terms, run_bp
-from .bp_committee import CommitteeRule  # imports bp_glm first, then registers the committee rule
-from .bp_glm import EnumerationRule, GLMRule  # importing registers the glm rule
-from .bp_rules import (
+from .amp import (
+    AMPConfig,
+    AMPProgress,
+    AMPResult,
+    SEResult,
+    alpha_alg,
+    alpha_it,
+    alpha_thresholds,
+    perceptron_free_entropy,
+    run_amp,
+    run_se,
+)
+from .bp import (
+    BPConfig,
+    BPProgress,
+    BPResult,
     BPRule,
+    CommitteeRule,
+    EnumerationRule,
+    GLMRule,
     IsingRule,
     ParityRule,
     PottsRule,
     TableRule,
+    bethe_log_z,
+    bethe_terms,
     bp_rule_names,
     check_bp_rule,
     dense_f2v,
     dense_log_z,
     get_bp_rule,
     register_bp_rule,
+    run_bp,
 )
 from .denoisers import (
     BinaryPrior,
@@ -50,14 +69,6 @@ from .denoisers import (
     check_denoiser,
 )
 from .denoisers import from_name as denoiser_from_name
-from .state_evolution import (
-    SEResult,
-    alpha_alg,
-    alpha_it,
-    alpha_thresholds,
-    perceptron_free_entropy,
-    run_se,
-)
 
 __all__ = [
     "AMPConfig",

@@ -87,9 +87,9 @@ def _child(args):
     import numpy as np
 
     sys.path.insert(0, str(ROOT))
-    from algorithms._denoise_kernels import channel_gout_array, prior_fin_array
     from algorithms.amp import run_amp
     from algorithms.denoisers import BinaryPrior, SignChannel
+    from algorithms.denoisers.kernels import channel_gout_array, prior_fin_array
 
     @numba.njit(parallel=True, fastmath=True, cache=False)
     def par_sum(a):

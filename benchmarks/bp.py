@@ -15,7 +15,7 @@ One run prints three tables (no assertions):
    * mcover, generic ``table`` rule: ``graph.to_tables()`` with
      ``fast_paths=False``, so no Ising-specific code runs: every coupling is a
      dense 2 x 2 table, updated by the any-arity table engine
-     (:mod:`algorithms.bp_scaled`: factors batched by shape, sums in scaled
+     (:mod:`algorithms.bp.scaled`: factors batched by shape, sums in scaled
      linear arithmetic, exact log-domain fallbacks), 1 and 2 threads; one more
      row with ``scaled_tables=False`` times the log-domain enumeration kernel;
    * PGMax 0.6.1 (CPU JAX, float32 as PGMax defaults; one more single-thread row

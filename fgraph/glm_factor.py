@@ -7,7 +7,7 @@ A GLM sample ``mu`` ties all N weights through one factor of arity N::
 where variable ``i`` has ``q_i`` states and state ``x`` stands for the weight
 value ``levels[x]`` (a finite alphabet: ``(-1, +1)`` for binary weights, the
 quantization levels for quantized weights).  The channels (codes shared with
-``algorithms._denoise_kernels``, which fgraph does not import)::
+``algorithms.denoisers.kernels``, which fgraph does not import)::
 
     CHANNEL_GAUSSIAN   = 0    log psi = log N(y; z, noise)                 (noise = Delta > 0)
     CHANNEL_SIGN       = 1    log psi = 0 if sign(z) == y else -inf        (sign(0) = +1)
@@ -36,7 +36,7 @@ with parameters ``F`` (P, N), ``y`` (P,), ``k`` int64 (P,) and ``levels`` (P, L)
 
 :meth:`GLMType.log_table` enumerates every joint state: it is the exact
 oracle, feasible for tiny N only (at most ``MAX_TABLE_ENTRIES`` entries).  BP
-on large GLM graphs uses the relaxed-BP rule of :mod:`algorithms.bp_glm`.
+on large GLM graphs uses the relaxed-BP rule of :mod:`algorithms.bp.glm`.
 """
 
 from __future__ import annotations
@@ -154,7 +154,7 @@ def _check_table_size(cards, what: str) -> tuple:
         raise ValueError(
             f"{what}: the dense table over {len(cards)} arguments has {size:.3g} entries (more than "
             f"MAX_TABLE_ENTRIES = {MAX_TABLE_ENTRIES}); exact enumeration is for tiny instances only "
-            "(use the relaxed-BP rule of algorithms.bp_glm for GLM factors)"
+            "(use the relaxed-BP rule of algorithms.bp.glm for GLM factors)"
         )
     return cards
 
@@ -323,7 +323,7 @@ class CommitteeType(FactorType):
     """Committee-machine output: ``y = sign(sum_k sign(z_k))`` over K hidden units (module docstring).
 
     Its ``log_table`` enumerates (tiny K*N only); BP uses the
-    Gaussian-approximation rule of ``algorithms.bp_committee``.
+    Gaussian-approximation rule of ``algorithms.bp.committee``.
 
     Examples
     --------

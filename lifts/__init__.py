@@ -8,7 +8,9 @@
 * :mod:`lifts.cycles` -- girth, local girth, exact short-cycle counts, and the
   holonomy of base cycles in a lift;
 * :mod:`lifts.compare` -- BP on base and cover side by side, and exact
-  partition functions of covers (Vontobel's <Z_M>^(1/M)).
+  partition functions of covers (Vontobel's <Z_M>^(1/M));
+* :mod:`lifts.glm` -- :func:`glm_perms`, the permutations of an M-cover of a
+  dense learning problem, for lifted AMP.
 """
 
 from .compare import INITS, Comparison, CoverLogZ, compare, copy_log_z, cover_log_z
@@ -36,6 +38,7 @@ from .cycles import (
     local_girth,
     nonbacktracking_counts,
 )
+from .glm import glm_perms
 from .kernels import (
     Band,
     Block,
@@ -57,6 +60,7 @@ __all__ = [
     "Identity", "Kernel", "Lift", "Marginal", "ProjectedResult", "Ring", "Uniform", "base_cycles",
     "compare", "copies", "copies_of", "copy_log_z", "copy_overlap", "copy_spread", "count_cycles",
     "cover_log_z", "cycle_table", "cycle_types", "edge_copies", "factor_copies_of", "from_spec", "girth",
+    "glm_perms",
     "holonomy", "lift", "lift_cycle_table", "lift_messages", "local_girth", "nonbacktracking_counts",
     "permanent", "project", "sinkhorn",
 ]

@@ -63,9 +63,9 @@ def _amp(args) -> int:
     cfg = AMPConfig(damping=args.damping, max_iter=args.iterations, tol=1e-300, dtype=args.dtype)
     lift = None
     if args.M is not None and args.M > 1:
-        from lifts import from_spec
+        from lifts import from_spec, glm_perms
 
-        lift = (args.M, from_spec(args.kernel), args.seed)
+        lift = glm_perms(prob, args.M, from_spec(args.kernel), seed=args.seed)
     res = run_amp(prob, prior, channel, cfg, lift=lift, seed=args.seed)
     # SE from q0 = 0, as AMP from the prior mean; tol tiny so it runs every iteration
     se = run_se(prior, channel, prob.F.shape[0] / prob.F.shape[1], init=0.0, max_iter=args.iterations,

@@ -11,7 +11,7 @@ The factor graph (finite alphabet only) has K*n variables, weight ``W_ki``
 being variable ``k*n + i``, and one ``committee`` factor of arity K*n per
 sample (:class:`fgraph.glm_factor.CommitteeType`) whose log-table is exact.
 Exact inference is for tiny instances only (K*n up to about 20); BP runs at
-any size with the Gaussian-approximation rule of :mod:`algorithms.bp_committee`
+any size with the Gaussian-approximation rule of :mod:`algorithms.bp.committee`
 (start it from random messages: from uniform ones all hidden units stay equal).
 """
 

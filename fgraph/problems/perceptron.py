@@ -15,7 +15,7 @@ has one variable per weight with one state per level (state ``x`` is the
 weight ``levels[x]``; binary: state 0 is -1, state 1 is +1), the log-prior as
 evidence (none when uniform), and one ``glm`` factor of arity n per sample
 (:mod:`fgraph.glm_factor`).  BP runs on it with the relaxed-BP rule of
-:mod:`algorithms.bp_glm`; the exact tables are for tiny n only.  BP on a
+:mod:`algorithms.bp.glm`; the exact tables are for tiny n only.  BP on a
 factor graph needs a finite alphabet, so the Gaussian prior gives
 ``graph=None`` (the dense problem ``F, y`` is for AMP).
 """

@@ -13,6 +13,7 @@ import pytest
 
 from algorithms.amp import AMPConfig, AMPResult, run_amp
 from algorithms.denoisers import BinaryPrior, GaussianChannel, GaussianPrior, SignChannel
+from lifts import Uniform
 
 TWO_THREADS = min(2, numba.config.NUMBA_NUM_THREADS)
 
@@ -232,7 +233,7 @@ def test_lifted_common_start_reproduces_the_base_run(fused, variance):
     kw = dict(prior="binary", channel="sign", truth=x, fused=fused, variance=variance, max_iter=15,
               tol=1e-300)
     rb, sb = record(problem=(F, y), init=x0, **kw)
-    for lift in (random_perms(P, N, 4, 13), (5, "uniform", 14)):
+    for lift in (random_perms(P, N, 4, 13), random_perms(P, N, 5, 14).reshape(P * N, 5)):
         rl, sl = record(problem=(F, y), init=x0, lift=lift, **kw)
         assert rl.n_iter == rb.n_iter
         for (xl, vl), (xb, vb) in zip(sl, sb):
@@ -248,7 +249,7 @@ def test_lifted_one_copy_and_float32():
     one = run_amp((F, y), "binary", "sign", truth=x, lift=np.zeros((P, N, 1), dtype=np.int64))
     assert one.M == 1 and one.n_iter == base.n_iter
     np.testing.assert_allclose(one.estimate[:, 0], base.estimate, atol=1e-12)
-    lift = (3, "uniform", 33)
+    lift = Uniform().sample(P * N, 3, 33)  # an instance on which lifted AMP converges (in 7 iterations)
     r64 = run_amp((F, y), "binary", "sign", truth=x, lift=lift, init="random", seed=34)
     r32 = run_amp((F, y), "binary", "sign", truth=x, lift=lift, init="random", seed=34, dtype="float32")
     n = min(r64.n_iter, r32.n_iter)
@@ -270,16 +271,13 @@ def test_lifted_fused_matches_inverse_permutation_reference(n_threads):
 
 
 def test_lift_forms_agree():
-    from lifts.kernels import from_spec
-
     F, y, _ = perceptron_data(20, 1.5, seed=18)
     P, N = F.shape
     M = 3
-    kern = from_spec("ring:1.0")
-    perms = kern.sample(P * N, M, 19)
+    perms = random_perms(P, N, M, 19).reshape(P * N, M)
     kw = dict(problem=(F, y), prior="binary", channel="sign", init="random", seed=20, max_iter=6, tol=1e-300)
     ref = run_amp(lift=perms.reshape(P, N, M), **kw).estimate
-    for lift in ((M, "ring:1.0", 19), (M, kern, 19), perms, perms.astype(np.int32)):
+    for lift in (perms, perms.astype(np.int32), perms.astype(np.uint8)):
         np.testing.assert_array_equal(run_amp(lift=lift, **kw).estimate, ref)
 
     class Obj:
@@ -288,23 +286,6 @@ def test_lift_forms_agree():
     obj = Obj()
     obj.M, obj.perms = M, perms.reshape(P, N, M)
     np.testing.assert_array_equal(run_amp(lift=obj, **kw).estimate, ref)
-
-
-def test_lift_of_the_problem_graph():
-    """A lifts.Lift of the perceptron's factor graph: perms are read in its edge order."""
-    from fgraph.problems.perceptron import perceptron
-    from lifts.cover import lift
-    from lifts.kernels import from_spec
-
-    prob = perceptron(12, 2.0, seed=21)
-    P, N = prob.F.shape
-    L = lift(prob.graph, 3, from_spec("uniform"), seed=22)
-    base = L.base
-    perm3 = np.empty((P, N, 3), dtype=np.int64)
-    perm3[base.edge_fac, base.edge_var] = L.perms
-    kw = dict(prior="binary", channel="sign", init="random", seed=23, max_iter=8, tol=1e-300)
-    got = run_amp(prob, lift=L, **kw).estimate
-    np.testing.assert_array_equal(got, run_amp(prob, lift=perm3, **kw).estimate)
 
 
 # ----------------------------------------------------------------------------- results, callbacks, init
@@ -404,14 +385,14 @@ def test_bad_init():
     with pytest.raises(ValueError, match="init must be"):
         run_amp((F, y), "binary", "sign", init="zeros")
     with pytest.raises(ValueError, match=r"init xhat must have shape \(10,\) or \(10, 2\)"):
-        run_amp((F, y), "binary", "sign", init=np.zeros((10, 3)), lift=(2, "identity", 0))
+        run_amp((F, y), "binary", "sign", init=np.zeros((10, 3)), lift=random_perms(20, 10, 2, 0))
 
 
 def test_bad_lift():
     F, y, _ = perceptron_data(10, 2.0, seed=29)
     P, N = F.shape
     with pytest.raises(ValueError, match="M must be an int >= 1, got 0"):
-        run_amp((F, y), "binary", "sign", lift=(0, "uniform", 0))
+        run_amp((F, y), "binary", "sign", lift=np.zeros((P * N, 0), dtype=np.int64))
     perms = random_perms(P, N, 3, 30)
     perms[4, 7] = [0, 0, 2]
     with pytest.raises(ValueError, match=r"perms\[4, 7\] = \[0, 0, 2\] is not a permutation of 0..2"):
@@ -423,7 +404,7 @@ def test_bad_lift():
         run_amp((F, y), "binary", "sign", lift=random_perms(P, N + 1, 3, 31))
     with pytest.raises(TypeError, match="integers"):
         run_amp((F, y), "binary", "sign", lift=random_perms(P, N, 3, 31).astype(float))
-    with pytest.raises(TypeError, match="lift must be"):
+    with pytest.raises(TypeError, match="lift must be .* lifts.glm_perms"):
         run_amp((F, y), "binary", "sign", lift="ring:1.0")
-    with pytest.raises(TypeError, match="sample"):
-        run_amp((F, y), "binary", "sign", lift=(3, 1.0, 0))
+    with pytest.raises(TypeError, match="lift must be"):
+        run_amp((F, y), "binary", "sign", lift=(3, "ring:1.0", 0))

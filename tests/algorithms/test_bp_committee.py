@@ -1,4 +1,4 @@
-"""Gaussian-approximation BP on committee factors (algorithms.bp_committee).
+"""Gaussian-approximation BP on committee factors (algorithms.bp.committee).
 
 Oracles: the GLM rule with the sign channel (K = 1 is the perceptron: equal to
 round-off), brute-force Poisson-binomial laws of the votes, exact enumeration of
@@ -15,8 +15,8 @@ import pytest
 
 import algorithms
 import fgraph
-from algorithms.bp_committee import CommitteeRule, _leave_one_out, _vote_tables
-from algorithms.bp_glm import GLMRule
+from algorithms.bp.committee import CommitteeRule, _leave_one_out, _vote_tables
+from algorithms.bp.glm import GLMRule
 from fgraph.glm_factor import add_committee, add_glm
 from fgraph.problems.committee import committee
 

@@ -1,4 +1,4 @@
-"""Relaxed BP on GLM factors (algorithms.bp_glm).
+"""Relaxed BP on GLM factors (algorithms.bp.glm).
 
 Oracles: exact enumeration of one factor's messages (the Gaussian relaxation
 converges to it as N grows), exact marginals of tiny perceptrons
@@ -12,8 +12,8 @@ import pytest
 
 import algorithms
 import fgraph
-from algorithms import _denoise_kernels as DK
-from algorithms.bp_glm import EnumerationRule, GLMRule
+from algorithms.bp.glm import EnumerationRule, GLMRule
+from algorithms.denoisers import kernels as DK
 from fgraph import glm_factor
 from fgraph.glm_factor import add_glm
 from fgraph.problems.committee import committee

@@ -1,4 +1,4 @@
-"""BP factor rules (algorithms.bp_rules): the open rule table.
+"""BP factor rules (algorithms.bp.rules): the open rule table.
 
 Oracles used here: enumeration of each factor's dense table
 (``check_bp_rule`` / ``dense_f2v``, which only read ``graph.log_table``), exact
@@ -18,13 +18,13 @@ import fgraph
 from algorithms import (
     BPRule,
     TableRule,
-    bp_rules,
     check_bp_rule,
     dense_f2v,
     dense_log_z,
     register_bp_rule,
     run_bp,
 )
+from algorithms.bp import rules as bp_rules
 from fgraph import FactorGraph, FactorType, exact
 from fgraph import factors as fg_factors
 

@@ -7,7 +7,6 @@ import pytest
 import scipy.special as sp
 from scipy.stats import norm
 
-from algorithms import _denoise_kernels as K
 from algorithms.denoisers import (
     BinaryPrior,
     Channel,
@@ -22,6 +21,7 @@ from algorithms.denoisers import (
     from_name,
     gauss_hermite,
 )
+from algorithms.denoisers import kernels as dk
 
 PRIORS = [
     GaussianPrior(),
@@ -122,7 +122,7 @@ def test_sign_channel_closed_form(noise):
 
 def test_log_ndtr_matches_scipy():
     x = np.concatenate([np.linspace(-1e3, 40, 4001), np.linspace(-25, 8, 3301), [-20.0, -19.999, 0.0]])
-    ours = np.array([K.log_ndtr(t) for t in x])
+    ours = np.array([dk.log_ndtr(t) for t in x])
     ref = sp.log_ndtr(x)
     np.testing.assert_allclose(ours, ref, rtol=1e-12, atol=1e-300)
 
@@ -131,10 +131,10 @@ def test_mills_ratio_matches_scipy_across_the_series_branch():
     # R(u) = phi(u) / Phi(u) on both sides of the switch to the asymptotic series at u = -20
     u = np.concatenate([np.linspace(-30, -10, 401), [-20.0, np.nextafter(-20.0, 0), np.nextafter(-20.0, -1)]])
     ref = np.exp(norm.logpdf(u) - sp.log_ndtr(u))
-    ours = np.array([K.mills_ratio(t) for t in u])
+    ours = np.array([dk.mills_ratio(t) for t in u])
     np.testing.assert_allclose(ours[:, 0], ref, rtol=1e-12)
     np.testing.assert_allclose(ours[:, 1], ref + u, rtol=1e-9)
-    r, ru = K.mills_ratio(-1e3)  # R + u = -1/u + 2/u^3 - ..., without cancellation
+    r, ru = dk.mills_ratio(-1e3)  # R + u = -1/u + 2/u^3 - ..., without cancellation
     assert r == pytest.approx(1e3 + 1e-3 - 2e-9, rel=1e-14)
     assert ru == pytest.approx(1e-3 - 2e-9, rel=1e-9)
 
@@ -169,7 +169,7 @@ def test_sign_channel_deep_tail():
     # u = y omega / sqrt V = -40 and -1e3: g ~ -u/sqrt(V), dg = -R (R + u) / V
     for u in (-40.0, -1e3):
         g, dg, logz = SignChannel().g_out(1.0, u, 1.0)
-        r, ru = K.mills_ratio(u)
+        r, ru = dk.mills_ratio(u)
         assert g == pytest.approx(r) and dg == pytest.approx(-r * ru)
         assert logz == pytest.approx(sp.log_ndtr(u), rel=1e-12)
         assert -1.0 < dg < 0.0
@@ -182,18 +182,18 @@ def test_array_helpers_match_scalar_kernels():
     for prior in PRIORS:
         code, params = prior.kernel_spec()
         f, v = np.empty(7), np.empty(7)
-        total = K.prior_fin_array(code, params, r, S, f, v)
-        ref = np.array([K.prior_fin(code, params, a, b) for a, b in zip(r, S)])
+        total = dk.prior_fin_array(code, params, r, S, f, v)
+        ref = np.array([dk.prior_fin(code, params, a, b) for a, b in zip(r, S)])
         np.testing.assert_array_equal(f, ref[:, 0])
         np.testing.assert_array_equal(v, ref[:, 1])
         assert total == pytest.approx(ref[:, 2].sum())
-        K.prior_fin_array(code, params, r, S[:1], f, v)  # length-1 Sigma broadcasts
+        dk.prior_fin_array(code, params, r, S[:1], f, v)  # length-1 Sigma broadcasts
         np.testing.assert_allclose(f, prior.f_in(r, S[0])[0], rtol=1e-15)
     y = np.sign(rng.standard_normal(7))
     for channel in CHANNELS:
         code, params = channel.kernel_spec()
         g, dg = np.empty(7), np.empty(7)
-        total = channel_total = K.channel_gout_array(code, params, y, r, S, g, dg)
+        total = channel_total = dk.channel_gout_array(code, params, y, r, S, g, dg)
         ref = channel.g_out(y, r, S)
         np.testing.assert_array_equal(g, ref[0])
         np.testing.assert_array_equal(dg, ref[1])

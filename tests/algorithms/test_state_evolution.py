@@ -7,18 +7,7 @@ import numpy as np
 import pytest
 from scipy import integrate, optimize
 
-from algorithms import _denoise_kernels as K
-from algorithms.denoisers import (
-    BinaryPrior,
-    DiscretePrior,
-    GaussBernoulli,
-    GaussianChannel,
-    GaussianPrior,
-    NoisySignChannel,
-    Prior,
-    SignChannel,
-)
-from algorithms.state_evolution import (
+from algorithms.amp.state_evolution import (
     SEResult,
     alpha_alg,
     alpha_it,
@@ -29,6 +18,17 @@ from algorithms.state_evolution import (
     run_se,
     se_step,
 )
+from algorithms.denoisers import (
+    BinaryPrior,
+    DiscretePrior,
+    GaussBernoulli,
+    GaussianChannel,
+    GaussianPrior,
+    NoisySignChannel,
+    Prior,
+    SignChannel,
+)
+from algorithms.denoisers import kernels as dk
 
 
 def _gauss_quad(h, lo=-12.0, hi=12.0, points=None):
@@ -102,7 +102,7 @@ def test_prior_side_of_generic_se_by_quad(prior):
     code, params = prior.kernel_spec()
 
     def inner(x):
-        return x * _gauss_quad(lambda t: K.prior_fin(code, params, x + t / s, 1 / qhat)[0])
+        return x * _gauss_quad(lambda t: dk.prior_fin(code, params, x + t / s, 1 / qhat)[0])
 
     atoms, masses = prior.atoms()
     ref = sum(m * inner(a) for a, m in zip(atoms, masses) if m > 0)
@@ -124,7 +124,7 @@ def test_spike_and_slab_near_recovery_by_quad():
     code, params = prior.kernel_spec()
 
     def h(r):
-        f, _, logz = K.prior_fin(code, params, r, Sigma)
+        f, _, logz = dk.prior_fin(code, params, r, Sigma)
         return math.exp(logz) * f * f
 
     s0 = math.sqrt(Sigma)
@@ -219,10 +219,10 @@ def _amp(F, y, prior, channel, n_iter=25):
     gn, dg, f, vv = np.empty(P), np.empty(P), np.empty(N), np.empty(N)
     for _ in range(n_iter):
         V = F2 @ v
-        K.channel_gout_array(cc, cp, y, F @ xh - V * g, V, gn, dg)
+        dk.channel_gout_array(cc, cp, y, F @ xh - V * g, V, gn, dg)
         g = gn.copy()
         S = 1.0 / (-(F2.T @ dg))
-        K.prior_fin_array(pc, pp, xh + S * (F.T @ g), S, f, vv)
+        dk.prior_fin_array(pc, pp, xh + S * (F.T @ g), S, f, vv)
         xh, v = f.copy(), vv.copy()
     return xh
 

@@ -13,7 +13,7 @@ per factor for generic messages)::
     nu_{mu->i}(x) = log Z_out(y_mu; omega_{mu->i} + F_mui level(x), V_{mu->i})       (then normalised)
 
 with ``Z_out(y; omega, V) = int P_out(y | z) N(z; omega, V) dz`` from the shared
-denoiser contract (:func:`algorithms._denoise_kernels.channel_gout`).  Each
+denoiser contract (:func:`algorithms.denoisers.kernels.channel_gout`).  Each
 cavity sum is the full sum minus one term, so a factor costs O(N q) channel
 evaluations.  Cancellation in ``V - F^2 Var_i`` is guarded by clipping the
 cavity variance below at ``VAR_REL * V`` (and at ``VAR_MIN``).
@@ -35,21 +35,23 @@ This module also defines :class:`EnumerationRule` (exact, by dense
 enumeration of ``graph.log_table``; tiny factors only): the exact reference for
 ``glm`` and ``committee`` factors of tiny arity
 (``register_bp_rule("glm", EnumerationRule(), overwrite=True)``).  The
-``committee`` type's fast rule is :class:`algorithms.bp_committee.CommitteeRule`.
+``committee`` type's fast rule is :class:`algorithms.bp.committee.CommitteeRule`.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
 import fgraph.glm_factor  # noqa: F401  (registers the 'glm' and 'committee' factor types)
 from fgraph.jit import njit, pjit, prange
 
-from ._denoise_kernels import channel_gout
-from .bp_kernels import commit_factor, load_cavities, normalize_at
-from .bp_rules import BPRule, dense_f2v, dense_log_z, register_bp_rule
+from ..denoisers.kernels import channel_gout
+from .kernels import Messages, commit_factor, graph_arrays, load_cavities, normalize_at
+from .rules import BPRule, dense_f2v, dense_log_z
 
-__all__ = ["GLMRule", "EnumerationRule", "VAR_MIN", "VAR_REL", "glm_range", "glm_log_z"]
+__all__ = ["GLMRule", "GLMBlock", "EnumerationRule", "VAR_MIN", "VAR_REL", "glm_range", "glm_log_z"]
 
 NEG_INF = -np.inf
 
@@ -113,14 +115,16 @@ def _slot_sums(v2f, e0, s0, n, edge_var, card, levels, F, r, mean, var):
 
 
 @njit
-def _glm_one(a, fac_ptr, edge_var, card, fac_param, F, y, channel, cpar, levels, v2f, out):
-    """Relaxed-BP messages of glm factor a (module docstring)."""
+def _glm_one(a, g, b, v2f, out):
+    """Relaxed-BP messages of glm factor a (module docstring); g: GraphArrays, b: GLMBlock."""
+    fac_ptr, edge_var, card = g.fac_ptr, g.edge_var, g.card
+    F, levels = b.F, b.levels
     e0 = fac_ptr[a]
     d = fac_ptr[a + 1] - e0
-    r = fac_param[a]
-    code = channel[r]
-    yr = y[r]
-    cp = cpar[r]
+    r = g.fac_param[a]
+    code = b.channel[r]
+    yr = b.y[r]
+    cp = b.cpar[r]
     mean = np.empty(d)
     var = np.empty(d)
     om, V, n_dead, dead = _slot_sums(v2f, e0, 0, d, edge_var, card, levels, F, r, mean, var)
@@ -141,34 +145,31 @@ def _glm_one(a, fac_ptr, edge_var, card, fac_param, F, y, channel, cpar, levels,
 
 
 @pjit
-def glm_range(lo, hi, fac_ptr, edge_var, card, fac_param, F, y, channel, cpar, levels, v2f, out):
+def glm_range(lo, hi, g, b, v2f, out):
     """Relaxed-BP f2v of glm factors lo..hi-1 (each thread writes its own factors' edge rows).
 
     Parameters
     ----------
     lo, hi : int
         Factor range.
-    fac_ptr, edge_var, card, fac_param : ndarray of int64
-        Wiring of the compiled graph.
-    F : ndarray of float64, shape (rows, N)
-    y : ndarray of float64, shape (rows,)
-    channel : ndarray of int64, shape (rows,)
-        Channel codes.
-    cpar : ndarray of float64, shape (rows, 1)
-        Channel parameters (the noise variance Delta).
-    levels : ndarray of float64, shape (rows, L)
+    g : GraphArrays
+        Wiring of the compiled graph (:func:`algorithms.bp.kernels.graph_arrays`).
+    b : GLMBlock
+        The glm parameter block.
     v2f, out : ndarray of float64, shape (n_edge, q_max)
     """
     for a in prange(lo, hi):
-        _glm_one(a, fac_ptr, edge_var, card, fac_param, F, y, channel, cpar, levels, v2f, out)
+        _glm_one(a, g, b, v2f, out)
 
 
 @pjit
-def glm_log_z(lo, hi, fac_ptr, edge_var, card, fac_param, F, y, channel, cpar, levels, v2f, out):
+def glm_log_z(lo, hi, g, b, v2f, out):
     """Approximate log Z_a of glm factors lo..hi-1: log Z_out(y; sum_j F E_j, sum_j F^2 Var_j)."""
+    fac_ptr, edge_var, card = g.fac_ptr, g.edge_var, g.card
+    F, levels, channel, cpar, y = b.F, b.levels, b.channel, b.cpar, b.y
     for a in prange(lo, hi):
         e0 = fac_ptr[a]
-        r = fac_param[a]
+        r = g.fac_param[a]
         om = 0.0
         V = 0.0
         ok = True
@@ -188,14 +189,16 @@ def glm_log_z(lo, hi, fac_ptr, edge_var, card, fac_param, F, y, channel, cpar, l
 
 
 @njit
-def seq_glm(order, fac_ptr, edge_var, var_ptr, var_edges, var_unary, card, fac_param, F, y, channel, cpar,
-            levels, f2v, v2f, new, damping):
-    """One sequential sweep over the glm factors in ``order`` (fresh cavities per factor); max residual."""
+def seq_glm(order, g, b, m, damping):
+    """One sequential sweep over the glm factors in ``order`` (fresh cavities per factor); max residual.
+
+    g : GraphArrays; b : GLMBlock; m : Messages (f2v updated in place).
+    """
     r = 0.0
     for a in order:
-        load_cavities(a, fac_ptr, edge_var, var_ptr, var_edges, var_unary, card, f2v, v2f, False)
-        _glm_one(a, fac_ptr, edge_var, card, fac_param, F, y, channel, cpar, levels, v2f, new)
-        r = max(r, commit_factor(a, fac_ptr, edge_var, card, f2v, new, damping, False))
+        load_cavities(a, g, m.f2v, m.v2f, False)
+        _glm_one(a, g, b, m.v2f, m.new)
+        r = max(r, commit_factor(a, g.fac_ptr, g.edge_var, g.card, m.f2v, m.new, damping, False))
     return r
 
 
@@ -208,15 +211,40 @@ def _no_max(max_mode, factor_type="glm"):
         )
 
 
+class GLMBlock(NamedTuple):
+    """The parameter block of glm factors, as the kernels read it (one row per parameter set).
+
+    Attributes
+    ----------
+    F : float64 (rows, N)
+        Weights of each factor's slots.
+    y : float64 (rows,)
+        Observations.
+    channel : int64 (rows,)
+        Channel codes (:data:`fgraph.glm_factor.CHANNEL_CODES`).
+    cpar : float64 (rows, 1)
+        Channel parameters (the noise variance Delta).
+    levels : float64 (rows, L)
+        Value of each state of a slot's variable.
+    """
+
+    F: np.ndarray
+    y: np.ndarray
+    channel: np.ndarray
+    cpar: np.ndarray
+    levels: np.ndarray
+
+
 def _block(graph, t):
-    """Kernel arguments of block t: contiguous float64/int64 arrays (no copy when already so)."""
+    """(GraphArrays, GLMBlock) of block t: contiguous float64/int64 arrays (no copy when already so)."""
     p = graph.params[t]
-    F = np.ascontiguousarray(p["F"], dtype=np.float64)
-    y = np.ascontiguousarray(p["y"], dtype=np.float64)
-    channel = np.ascontiguousarray(p["channel"], dtype=np.int64)
-    cpar = np.ascontiguousarray(p["noise"], dtype=np.float64).reshape(-1, 1)
-    levels = np.ascontiguousarray(p["levels"], dtype=np.float64)
-    return F, y, channel, cpar, levels
+    return graph_arrays(graph), GLMBlock(
+        F=np.ascontiguousarray(p["F"], dtype=np.float64),
+        y=np.ascontiguousarray(p["y"], dtype=np.float64),
+        channel=np.ascontiguousarray(p["channel"], dtype=np.int64),
+        cpar=np.ascontiguousarray(p["noise"], dtype=np.float64).reshape(-1, 1),
+        levels=np.ascontiguousarray(p["levels"], dtype=np.float64),
+    )
 
 
 class GLMRule(BPRule):
@@ -244,18 +272,17 @@ class GLMRule(BPRule):
 
     def f2v(self, graph, t, lo, hi, v2f, out, work, max_mode, fast=True):
         _no_max(max_mode)
-        glm_range(lo, hi, graph.fac_ptr, graph.edge_var, graph.card, graph.fac_param, *_block(graph, t), v2f,
-                  out)
+        glm_range(lo, hi, *_block(graph, t), v2f, out)
 
     def log_z(self, graph, t, lo, hi, v2f, out, max_mode):
         _no_max(max_mode)
-        glm_log_z(lo, hi, graph.fac_ptr, graph.edge_var, graph.card, graph.fac_param, *_block(graph, t), v2f,
-                  out)
+        glm_log_z(lo, hi, *_block(graph, t), v2f, out)
 
     def sweep_sequential(self, graph, t, order, f2v, v2f, new, work, damping, max_mode, fast=True):
         _no_max(max_mode)
-        return seq_glm(order, graph.fac_ptr, graph.edge_var, graph.var_ptr, graph.var_edges, graph.var_unary,
-                       graph.card, graph.fac_param, *_block(graph, t), f2v, v2f, new, damping)
+        if not self._f2v_is(GLMRule):
+            return None
+        return seq_glm(order, *_block(graph, t), Messages(f2v, v2f, new, work), damping)
 
 
 class EnumerationRule(BPRule):
@@ -278,6 +305,3 @@ class EnumerationRule(BPRule):
     def log_z(self, graph, t, lo, hi, v2f, out, max_mode):
         dense_log_z(graph, lo, hi, v2f, out, max_mode)
 
-
-register_bp_rule("glm", GLMRule())
-register_bp_rule("committee", EnumerationRule())

@@ -24,7 +24,7 @@ over for that item:
 
 * a factor with an output entry below ``TINY`` (hard zeros, or messages certain
   to more than about 575 nats) is recomputed by the log-domain kernel
-  (:func:`algorithms.bp_kernels._table_one`); its messages are then kept in the
+  (:func:`algorithms.bp.kernels._table_one`); its messages are then kept in the
   log domain (``logx``, flagged in ``eflag``) until it leaves that regime;
 * a variable with such an incoming message, a unary entry below ``TINY``
   relative to its maximum, or a product entry below ``TINY`` forms its
@@ -44,16 +44,18 @@ as a group of binary pairwise ones.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
 from fgraph.jit import njit, pjit, prange
 
-from . import bp_kernels as K
+from . import kernels
 
 __all__ = [
-    "TINY", "applies", "linear_tables", "ShapeGroups", "shape_groups", "var_linear", "scaled_update",
-    "fallback_range", "to_log", "init_state", "exact_unary",
+    "TINY", "SCALED", "ScaledEngine", "ScaledState", "TableBlock", "table_block", "linear_tables",
+    "ShapeGroups", "shape_groups", "var_linear", "scaled_update", "fallback_range", "to_log", "init_state",
+    "exact_unary",
 ]
 
 #: Smallest product or sum accepted from linear arithmetic; below it the item is
@@ -63,19 +65,33 @@ LOG_TINY = math.log(TINY)
 
 CHUNK = 512  # factors per parallel task (scratch rows of this length stay in L1)
 
-TABLE_TYPES = ("table", "unary")
+class TableBlock(NamedTuple):
+    """A block of dense tables offered to the scaled engine: factors lo..hi-1 grouped by shape."""
+
+    lo: int
+    hi: int
+    groups: ShapeGroups
+    tab_ptr: np.ndarray  # int64 (n_tables + 1,)
+    tab_lin: np.ndarray  # float64 (total,): each table scaled to max 1
+    tab_logp: np.ndarray  # float64 (total,): the log-tables (exact fallbacks)
+
+    @property
+    def engine(self):
+        return SCALED
 
 
-def applies(graph, config) -> bool:
-    """Whether this engine runs the graph: sum-product, parallel schedule, no damping, tables only."""
-    return (
-        config.scaled_tables
-        and config.mode == "sum"
-        and config.schedule == "parallel"
-        and config.damping == 0.0
-        and graph.n_fac > 0
-        and all(t in TABLE_TYPES for t in graph.types)
-    )
+def table_block(graph, t, config):
+    """The :class:`TableBlock` of block t (a dense-table type), or None when the engine does not apply.
+
+    Needs ``config.scaled_tables``, sum-product and no damping.
+    """
+    if not (config.scaled_tables and config.mode == "sum" and config.damping == 0.0):
+        return None
+    p = graph.params[t]
+    lo, hi = int(graph.type_ptr[t]), int(graph.type_ptr[t + 1])
+    groups = shape_groups(graph.fac_ptr, graph.edge_var, graph.card, lo, hi)
+    logp = np.asarray(p["logp"])
+    return TableBlock(lo, hi, groups, np.asarray(p["ptr"]), linear_tables(logp, np.asarray(p["ptr"])), logp)
 
 
 def linear_tables(logp: np.ndarray, ptr: np.ndarray) -> np.ndarray:
@@ -218,7 +234,7 @@ def _log_msg(e, x, prob, logx, eflag):
     if eflag[e]:
         return logx[e, x]
     p = prob[e, x]
-    return np.log(p) if p > 0.0 else K.NEG_INF
+    return np.log(p) if p > 0.0 else kernels.NEG_INF
 
 
 @njit
@@ -227,7 +243,7 @@ def _var_log(i, var_ptr, var_edges, var_unary, card, prob, logx, eflag, v2f, W, 
 
     The exact incoming log-messages are first written into W's rows of i's edges
     (rows this variable owns), so the log-domain engine's own cavity kernel
-    :func:`algorithms.bp_kernels._var_one` forms the sums; W is then overwritten
+    :func:`algorithms.bp.kernels._var_one` forms the sums; W is then overwritten
     with their exponentials.
     """
     q = card[i]
@@ -235,12 +251,12 @@ def _var_log(i, var_ptr, var_edges, var_unary, card, prob, logx, eflag, v2f, W, 
         e = var_edges[k]
         for x in range(q):
             W[e, x] = _log_msg(e, x, prob, logx, eflag)
-    K._var_one(i, var_ptr, var_edges, var_unary, card, W, v2f, True)
+    kernels._var_one(i, var_ptr, var_edges, var_unary, card, W, v2f, True)
     for k in range(var_ptr[i], var_ptr[i + 1]):
         e = var_edges[k]
         for x in range(q):
             v = v2f[e, x]
-            W[e, x] = np.exp(v) if v != K.NEG_INF else 0.0
+            W[e, x] = np.exp(v) if v != kernels.NEG_INF else 0.0
         vexact[e] = True
 
 
@@ -501,7 +517,7 @@ def fallback_range(lo, hi, fac_ptr, edge_var, card, fac_param, tab_ptr, tab_logp
     probabilities to ``prob``, and the residual against the old ``prob`` to
     ``res``.
     """
-    d = K.max_arity(lo, hi, fac_ptr)
+    d = kernels.max_arity(lo, hi, fac_ptr)
     n_chunk = (hi - lo + CHUNK - 1) // CHUNK
     for c in prange(n_chunk):
         xs = np.empty(d, dtype=np.int64)
@@ -513,14 +529,14 @@ def fallback_range(lo, hi, fac_ptr, edge_var, card, fac_param, tab_ptr, tab_logp
                 if not vexact[e]:
                     for x in range(card[edge_var[e]]):
                         w = W[e, x]
-                        v2f[e, x] = np.log(w) if w > 0.0 else K.NEG_INF
-            K._table_one(a, fac_ptr, edge_var, card, fac_param, tab_ptr, tab_logp, v2f, logx, work, xs, cs,
-                         False)
+                        v2f[e, x] = np.log(w) if w > 0.0 else kernels.NEG_INF
+            kernels._table_one(a, fac_ptr, edge_var, card, fac_param, tab_ptr, tab_logp, v2f, logx, work, xs,
+                               cs, False)
             r = 0.0
             for e in range(fac_ptr[a], fac_ptr[a + 1]):
                 for x in range(card[edge_var[e]]):
                     v = logx[e, x]
-                    p = np.exp(v) if v != K.NEG_INF else 0.0
+                    p = np.exp(v) if v != kernels.NEG_INF else 0.0
                     dlt = abs(p - prob[e, x])
                     r = dlt if dlt > r else r
                     prob[e, x] = p
@@ -536,9 +552,81 @@ def to_log(prob, logx, eflag, card_e, out):
         q = card_e[e]
         for x in range(out.shape[1]):
             if x >= q:
-                out[e, x] = K.NEG_INF
+                out[e, x] = kernels.NEG_INF
             elif eflag[e]:
                 out[e, x] = logx[e, x]
             else:
                 p = prob[e, x]
-                out[e, x] = np.log(p) if p > 0.0 else K.NEG_INF
+                out[e, x] = np.log(p) if p > 0.0 else kernels.NEG_INF
+
+
+# ----------------------------------------------------------------- the engine
+class ScaledState:
+    """The scaled engine's state as a callback sees it."""
+
+    def __init__(self, prob, logx, eflag, card_e):
+        self.prob, self.logx, self.eflag, self.card_e = prob, logx, eflag, card_e
+
+    def log_messages(self, out):
+        """Write the normalised log-messages (n_edge, q_max) into ``out``."""
+        to_log(self.prob, self.logx, self.eflag, self.card_e, out)
+
+    def hard_decision(self):
+        """None: the driver forms the decision from :meth:`log_messages`."""
+        return None
+
+
+class ScaledEngine:
+    """Flooding sum-product over blocks of dense tables in scaled linear arithmetic (module docstring)."""
+
+    name = "scaled"
+
+    def accepts(self, graph, config) -> bool:
+        """Graph-wide conditions: sum-product without damping, at least one factor."""
+        return config.mode == "sum" and config.damping == 0.0 and graph.n_fac > 0
+
+    def run(self, graph, blocks, config, f2v, report):
+        """Iterate from the log-messages ``f2v`` and write the final ones back.
+
+        ``report(iteration, residual, state)`` is called after every sweep; a
+        true return value stops the run.  Returns ``(history, converged, stopped)``.
+        """
+        blocks = [b for b in blocks if b.hi > b.lo]
+        card_e = graph.card[graph.edge_var]
+        prob, logx, eflag = init_state(f2v, card_e)
+        ulin, vlog = exact_unary(graph.var_unary, graph.card)
+        v2f = np.full_like(f2v, -np.inf)
+        work = np.zeros_like(f2v)
+        W = np.zeros_like(f2v)
+        vexact = np.zeros(graph.n_edge, dtype=np.bool_)
+        res = np.zeros(graph.n_fac)
+        flag = np.zeros(graph.n_fac, dtype=np.bool_)
+        state = ScaledState(prob, logx, eflag, card_e)
+        history, converged, stopped = [], False, False
+        for it in range(config.max_iter):
+            var_linear(graph.var_ptr, graph.var_edges, graph.var_unary, ulin, vlog, graph.card, prob, logx,
+                       eflag, v2f, W, vexact)
+            n_fb = 0
+            for b in blocks:
+                sg = b.groups
+                n_fb += scaled_update(sg.ids, sg.task_lo, sg.task_hi, sg.task_group, sg.cards, sg.arity,
+                                      graph.fac_ptr, graph.fac_param, b.tab_ptr, b.tab_lin, W, prob, eflag,
+                                      res, flag)
+            if n_fb:  # factors with an output entry below TINY: exact log-domain update
+                for b in blocks:
+                    fallback_range(b.lo, b.hi, graph.fac_ptr, graph.edge_var, graph.card, graph.fac_param,
+                                   b.tab_ptr, b.tab_logp, W, v2f, vexact, prob, logx, eflag, work, res, flag)
+            r = float(res.max())
+            history.append(r)
+            converged = r < config.tol
+            if report(it + 1, r, state):
+                stopped = True
+                break
+            if converged:
+                break
+        to_log(prob, logx, eflag, card_e, f2v)
+        return history, converged, stopped
+
+
+#: The scaled-table flooding engine (one instance: blocks name it as their ``engine``).
+SCALED = ScaledEngine()

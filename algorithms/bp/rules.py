@@ -22,7 +22,7 @@ import numpy as np
 from fgraph.dtypes import as_generator
 from fgraph.jit import threads
 
-from . import bp_kernels as K
+from . import binary, kernels, scaled
 
 __all__ = [
     "BPRule",
@@ -105,6 +105,36 @@ class BPRule:
         """
         return None
 
+    def flooding_engine(self, graph, t, config):
+        """The block this rule offers a flooding engine, or None (the default: the generic sweep).
+
+        A flooding engine runs the whole parallel schedule of a graph in its own
+        representation (the tanh domain of :mod:`algorithms.bp.binary`, the
+        scaled linear arithmetic of :mod:`algorithms.bp.scaled`).  It is used
+        only when the rule of every block of the graph offers a block naming the
+        same engine (its ``engine`` attribute) and the engine accepts the graph
+        (``engine.accepts(graph, config)``); the engine then calls no rule method.
+        A rule that offers a block promises that the engine computes the same
+        messages as its :meth:`f2v`.
+
+        Parameters
+        ----------
+        graph : CompiledGraph
+        t : int
+            Block index of the rule's factor type.
+        config : BPConfig
+
+        Returns
+        -------
+        object with an ``engine`` attribute, or None
+        """
+        return None
+
+    def _f2v_is(self, cls) -> bool:
+        """Whether this rule's :meth:`f2v` is ``cls.f2v`` (a subclass that overrides f2v is not
+        served by ``cls``'s fused kernels or engines: they would bypass the user's code)."""
+        return type(self).f2v is cls.f2v
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
@@ -113,9 +143,9 @@ def _wiring(graph):
     return graph.fac_ptr, graph.edge_var, graph.card, graph.fac_param
 
 
-def _seq_args(graph):
-    return (graph.fac_ptr, graph.edge_var, graph.var_ptr, graph.var_edges, graph.var_unary, graph.card,
-            graph.fac_param)
+def _seq_args(graph, f2v, v2f, new, work):
+    """(GraphArrays, Messages) of a sequential sweep."""
+    return kernels.graph_arrays(graph), kernels.Messages(f2v, v2f, new, work)
 
 
 class TableRule(BPRule):
@@ -143,20 +173,30 @@ class TableRule(BPRule):
         p = graph.params[t]
         fac_ptr, edge_var, card, fac_param = _wiring(graph)
         if self._pairwise(graph, lo, hi, fast):
-            K.pair_range(lo, hi, fac_ptr, edge_var, card, fac_param, p["ptr"], p["logp"], v2f, out, max_mode)
+            kernels.pair_range(lo, hi, fac_ptr, edge_var, card, fac_param, p["ptr"], p["logp"], v2f, out,
+                               max_mode)
         else:
-            K.table_range(lo, hi, fac_ptr, edge_var, card, fac_param, p["ptr"], p["logp"], v2f, out, work,
+            kernels.table_range(lo, hi, fac_ptr, edge_var, card, fac_param, p["ptr"], p["logp"], v2f, out,
+                                work,
                           max_mode)
 
     def log_z(self, graph, t, lo, hi, v2f, out, max_mode):
         p = graph.params[t]
         fac_ptr, edge_var, card, fac_param = _wiring(graph)
-        K.table_log_z(lo, hi, fac_ptr, edge_var, card, fac_param, p["ptr"], p["logp"], v2f, out, max_mode)
+        kernels.table_log_z(lo, hi, fac_ptr, edge_var, card, fac_param, p["ptr"], p["logp"], v2f, out,
+                            max_mode)
+
+    def flooding_engine(self, graph, t, config):
+        """The scaled-table engine's block (sum-product, ``scaled_tables``), unless f2v is overridden."""
+        return scaled.table_block(graph, t, config) if self._f2v_is(TableRule) else None
 
     def sweep_sequential(self, graph, t, order, f2v, v2f, new, work, damping, max_mode, fast=True):
+        if not self._f2v_is(TableRule):
+            return None
         p = graph.params[t]
         lo, hi = int(graph.type_ptr[t]), int(graph.type_ptr[t + 1])
-        return K.seq_table(order, *_seq_args(graph), p["ptr"], p["logp"], f2v, v2f, new, work, damping,
+        g, m = _seq_args(graph, f2v, v2f, new, work)
+        return kernels.seq_table(order, g, p["ptr"], p["logp"], m, damping,
                            max_mode, self._pairwise(graph, lo, hi, fast))
 
 
@@ -173,13 +213,20 @@ class IsingRule(BPRule):
     """
 
     def f2v(self, graph, t, lo, hi, v2f, out, work, max_mode, fast=True):
-        K.ising_range(lo, hi, graph.fac_ptr, graph.fac_param, graph.params[t]["J"], v2f, out, max_mode)
+        kernels.ising_range(lo, hi, graph.fac_ptr, graph.fac_param, graph.params[t]["J"], v2f, out, max_mode)
 
     def log_z(self, graph, t, lo, hi, v2f, out, max_mode):
-        K.ising_log_z(lo, hi, graph.fac_ptr, graph.fac_param, graph.params[t]["J"], v2f, out, max_mode)
+        kernels.ising_log_z(lo, hi, graph.fac_ptr, graph.fac_param, graph.params[t]["J"], v2f, out, max_mode)
+
+    def flooding_engine(self, graph, t, config):
+        """The tanh engine's block (sum-product, ``fast_paths``, |J| <= 15), unless f2v is overridden."""
+        return binary.ising_block(graph, t, config) if self._f2v_is(IsingRule) else None
 
     def sweep_sequential(self, graph, t, order, f2v, v2f, new, work, damping, max_mode, fast=True):
-        return K.seq_ising(order, *_seq_args(graph), graph.params[t]["J"], f2v, v2f, new, damping, max_mode)
+        if not self._f2v_is(IsingRule):
+            return None
+        g, m = _seq_args(graph, f2v, v2f, new, work)
+        return kernels.seq_ising(order, g, graph.params[t]["J"], m, damping, max_mode)
 
 
 class PottsRule(BPRule):
@@ -196,14 +243,19 @@ class PottsRule(BPRule):
 
     def f2v(self, graph, t, lo, hi, v2f, out, work, max_mode, fast=True):
         fac_ptr, edge_var, card, fac_param = _wiring(graph)
-        K.potts_range(lo, hi, fac_ptr, edge_var, card, fac_param, graph.params[t]["J"], v2f, out, max_mode)
+        J = graph.params[t]["J"]
+        kernels.potts_range(lo, hi, fac_ptr, edge_var, card, fac_param, J, v2f, out, max_mode)
 
     def log_z(self, graph, t, lo, hi, v2f, out, max_mode):
         fac_ptr, edge_var, card, fac_param = _wiring(graph)
-        K.potts_log_z(lo, hi, fac_ptr, edge_var, card, fac_param, graph.params[t]["J"], v2f, out, max_mode)
+        J = graph.params[t]["J"]
+        kernels.potts_log_z(lo, hi, fac_ptr, edge_var, card, fac_param, J, v2f, out, max_mode)
 
     def sweep_sequential(self, graph, t, order, f2v, v2f, new, work, damping, max_mode, fast=True):
-        return K.seq_potts(order, *_seq_args(graph), graph.params[t]["J"], f2v, v2f, new, damping, max_mode)
+        if not self._f2v_is(PottsRule):
+            return None
+        g, m = _seq_args(graph, f2v, v2f, new, work)
+        return kernels.seq_potts(order, g, graph.params[t]["J"], m, damping, max_mode)
 
 
 class ParityRule(BPRule):
@@ -220,16 +272,24 @@ class ParityRule(BPRule):
 
     def f2v(self, graph, t, lo, hi, v2f, out, work, max_mode, fast=True):
         p = graph.params[t]
-        K.parity_range(lo, hi, graph.fac_ptr, graph.fac_param, p["weight"], p["target"], v2f, out, work,
+        kernels.parity_range(lo, hi, graph.fac_ptr, graph.fac_param, p["weight"], p["target"], v2f, out, work,
                        max_mode)
 
     def log_z(self, graph, t, lo, hi, v2f, out, max_mode):
         p = graph.params[t]
-        K.parity_log_z(lo, hi, graph.fac_ptr, graph.fac_param, p["weight"], p["target"], v2f, out, max_mode)
+        kernels.parity_log_z(lo, hi, graph.fac_ptr, graph.fac_param, p["weight"], p["target"], v2f, out,
+                             max_mode)
+
+    def flooding_engine(self, graph, t, config):
+        """The tanh engine's block (sum-product, ``fast_paths``), unless f2v is overridden."""
+        return binary.parity_block(graph, t, config) if self._f2v_is(ParityRule) else None
 
     def sweep_sequential(self, graph, t, order, f2v, v2f, new, work, damping, max_mode, fast=True):
+        if not self._f2v_is(ParityRule):
+            return None
         p = graph.params[t]
-        return K.seq_parity(order, *_seq_args(graph), p["weight"], p["target"], f2v, v2f, new, work,
+        g, m = _seq_args(graph, f2v, v2f, new, work)
+        return kernels.seq_parity(order, g, p["weight"], p["target"], m,
                             damping, max_mode)
 
 
@@ -296,11 +356,6 @@ def bp_rule_names() -> list[str]:
     True
     """
     return list(_RULES)
-
-
-for _name, _rule in (("table", TableRule()), ("unary", TableRule()), ("ising", IsingRule()),
-                     ("potts", PottsRule()), ("parity", ParityRule())):
-    register_bp_rule(_name, _rule)
 
 
 # ----------------------------------------------------------------- enumeration reference

@@ -25,12 +25,15 @@ parity cap changes messages only where a probability is below about 1e-16.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from fgraph.jit import njit, pjit, prange
 
 __all__ = [
-    "applies", "llr_from_log", "log_from_llr", "var_sweep", "ising_fac_sweep", "parity_fac_sweep",
+    "TANH", "TanhEngine", "TanhState", "IsingBlock", "ParityBlock", "ising_block", "parity_block",
+    "llr_from_log", "log_from_llr", "var_sweep", "ising_fac_sweep", "parity_fac_sweep",
     "belief_llr", "var_cavity", "tanh_half", "ising_fac_ratio",
 ]
 
@@ -40,22 +43,144 @@ __all__ = [
 TAU_MAX = 1.0 - 2.0**-52
 
 
-def applies(graph, config) -> bool:
-    """Whether the tanh-domain fast path can run this graph and configuration.
+class IsingBlock(NamedTuple):
+    """An Ising block offered to the tanh engine: factors lo..hi-1, ``tanh(J)`` per parameter row."""
 
-    Needs sum-product, the parallel schedule, ``fast_paths``, binary variables
-    with finite evidence, and factors that are all Ising couplings (|J| <= 15,
-    so that tanh(J) < 1 in floating point) or all parity checks.
+    lo: int
+    hi: int
+    tJ: np.ndarray  # float64 (n_param,)
+
+    @property
+    def engine(self):
+        return TANH
+
+
+class ParityBlock(NamedTuple):
+    """A parity block offered to the tanh engine: factors lo..hi-1, tanh(weight / 2) and the target's sign."""
+
+    lo: int
+    hi: int
+    tw: np.ndarray  # float64 (n_param,): 1 for a hard check
+    sgn: np.ndarray  # float64 (n_param,): -1 for target 0, +1 for target 1
+
+    @property
+    def engine(self):
+        return TANH
+
+
+def ising_block(graph, t, config):
+    """The :class:`IsingBlock` of block t, or None when the tanh engine cannot run it.
+
+    Needs sum-product and ``fast_paths``, and |J| <= 15 (so that tanh(J) < 1 in
+    floating point).
     """
-    if not (config.fast_paths and config.mode == "sum" and config.schedule == "parallel"):
-        return False
-    if graph.types not in (("ising",), ("parity",)):
-        return False
-    if not (np.all(graph.card == 2) and np.all(np.isfinite(graph.var_unary))):
-        return False
-    if graph.types == ("ising",):
-        return bool(np.all(np.abs(graph.params[0]["J"]) <= 15.0))
-    return True
+    if not (config.fast_paths and config.mode == "sum"):
+        return None
+    J = np.asarray(graph.params[t]["J"])
+    if not np.all(np.abs(J) <= 15.0):
+        return None
+    return IsingBlock(int(graph.type_ptr[t]), int(graph.type_ptr[t + 1]), np.tanh(J))
+
+
+def parity_block(graph, t, config):
+    """The :class:`ParityBlock` of block t, or None when the tanh engine cannot run it.
+
+    Needs sum-product and ``fast_paths``.
+    """
+    if not (config.fast_paths and config.mode == "sum"):
+        return None
+    p = graph.params[t]
+    lo, hi = int(graph.type_ptr[t]), int(graph.type_ptr[t + 1])
+    return ParityBlock(lo, hi, np.tanh(0.5 * np.asarray(p["weight"])),
+                       np.where(np.asarray(p["target"]) == 0, -1.0, 1.0))
+
+
+class TanhState:
+    """The tanh engine's state as a callback sees it: log-odds of the factor messages and the fields."""
+
+    def __init__(self, graph, h, Lf):
+        self.graph, self.h, self.Lf = graph, h, Lf
+
+    def log_messages(self, out):
+        """Write the normalised log-messages (n_edge, q_max) into ``out``."""
+        log_from_llr(self.Lf, out)
+
+    def hard_decision(self):
+        """Argmax of the current beliefs, int64 (n_var,) (ties: state 0)."""
+        g = self.graph
+        out = np.empty(g.n_var)
+        belief_llr(g.var_ptr, g.var_edges, self.h, self.Lf, out)
+        return (out > 0).astype(np.int64)
+
+
+class TanhEngine:
+    """Flooding sum-product in the tanh domain for binary graphs of Ising and parity blocks.
+
+    The engine owns the variable side (log-odds cavity sums) and the loop; each
+    block updates its factors with its own kernel.  A graph runs here when every
+    variable is binary with finite evidence and every block's rule offers an
+    :class:`IsingBlock` or :class:`ParityBlock` (then every message is finite).
+    """
+
+    name = "tanh"
+
+    def accepts(self, graph, config) -> bool:
+        """Graph-wide conditions: sum-product, binary variables with finite evidence."""
+        return bool(config.mode == "sum" and np.all(graph.card == 2) and np.all(np.isfinite(graph.var_unary)))
+
+    def run(self, graph, blocks, config, f2v, report):
+        """Iterate from the log-messages ``f2v`` and write the final ones back.
+
+        ``report(iteration, residual, state)`` is called after every sweep; a
+        true return value stops the run.  Returns ``(history, converged, stopped)``.
+        """
+        Lf = llr_from_log(f2v)
+        tau = np.tanh(0.5 * Lf)
+        T = np.empty(graph.n_edge)
+        h = np.ascontiguousarray(graph.var_unary[:, 1] - graph.var_unary[:, 0])
+        res = np.zeros(graph.n_fac)
+        scratch = np.empty(graph.n_edge) if any(isinstance(b, ParityBlock) for b in blocks) else T
+        split = config.damping == 0.0
+        R = np.empty(graph.n_edge) if split else T
+        state = TanhState(graph, h, Lf)
+        history, converged, stopped = [], False, False
+        for it in range(config.max_iter):
+            if split:
+                # exp and log as SIMD ufuncs over whole arrays, the kernels do the rest; exp may
+                # overflow to inf for huge cavity fields, which gives tau = tanh(J) exactly
+                var_cavity(graph.var_ptr, graph.var_edges, h, Lf, T)
+                with np.errstate(over="ignore"):
+                    np.exp(T, out=T)
+                for b in blocks:
+                    if isinstance(b, IsingBlock):
+                        ising_fac_ratio(b.lo, b.hi, graph.fac_ptr, graph.fac_param, b.tJ, T, tau, R, res)
+                    else:
+                        parity_fac_ratio(b.lo, b.hi, graph.fac_ptr, graph.fac_param, b.tw, b.sgn, T, scratch,
+                                         tau, R, res)
+                np.log(R, out=Lf)
+            else:
+                var_sweep(graph.var_ptr, graph.var_edges, h, Lf, T)
+                for b in blocks:
+                    if isinstance(b, IsingBlock):
+                        ising_fac_sweep(b.lo, b.hi, graph.fac_ptr, graph.fac_param, b.tJ, T, tau, Lf,
+                                        config.damping, res)
+                    else:
+                        parity_fac_sweep(b.lo, b.hi, graph.fac_ptr, graph.fac_param, b.tw, b.sgn, T, scratch,
+                                         tau, Lf, config.damping, res)
+            r = float(res.max()) if res.size else 0.0
+            history.append(r)
+            converged = r < config.tol
+            if report(it + 1, r, state):
+                stopped = True
+                break
+            if converged:
+                break
+        log_from_llr(Lf, f2v)
+        return history, converged, stopped
+
+
+#: The tanh-domain flooding engine (one instance: blocks name it as their ``engine``).
+TANH = TanhEngine()
 
 
 def llr_from_log(f2v: np.ndarray) -> np.ndarray:
@@ -96,14 +221,14 @@ def tanh_half(T):
 
 
 @pjit
-def ising_fac_sweep(fac_ptr, fac_param, tJ, T, tau, Lf, damping, res):
+def ising_fac_sweep(lo, hi, fac_ptr, fac_param, tJ, T, tau, Lf, damping, res):
     """Ising factors in the tanh domain: tau_{a->0} = tanh(J) T[e1], tau_{a->1} = tanh(J) T[e0].
 
     Writes the new log-odds Lf and tanh-values tau of the factor's two edges
     (after damping) and res[a] = the largest probability change.
     """
-    n_fac = fac_ptr.shape[0] - 1
-    for a in prange(n_fac):
+    for k in prange(hi - lo):
+        a = lo + k
         e0 = fac_ptr[a]
         e1 = e0 + 1
         t = tJ[fac_param[a]]
@@ -127,7 +252,7 @@ def ising_fac_sweep(fac_ptr, fac_param, tJ, T, tau, Lf, damping, res):
 
 
 @pjit
-def parity_fac_sweep(fac_ptr, fac_param, tw, sgn, T, P, tau, Lf, damping, res):
+def parity_fac_sweep(lo, hi, fac_ptr, fac_param, tw, sgn, T, P, tau, Lf, damping, res):
     """Parity checks in the tanh domain, linear in the degree.
 
     With T_j = tanh(L_{j->a} / 2) = p_j(1) - p_j(0), the other slots' parity has
@@ -137,18 +262,18 @@ def parity_fac_sweep(fac_ptr, fac_param, tw, sgn, T, P, tau, Lf, damping, res):
     products go to P (scratch, rows owned by the factor), suffix products are
     carried backwards.  |tau| is capped at TAU_MAX.
     """
-    n_fac = fac_ptr.shape[0] - 1
-    for a in prange(n_fac):
-        lo = fac_ptr[a]
-        hi = fac_ptr[a + 1]
+    for k in prange(hi - lo):
+        a = lo + k
+        e_lo = fac_ptr[a]
+        e_hi = fac_ptr[a + 1]
         c = sgn[fac_param[a]] * tw[fac_param[a]]
         acc = 1.0
-        for e in range(lo, hi):
+        for e in range(e_lo, e_hi):
             P[e] = acc
             acc *= -T[e]
         acc = 1.0
         r = 0.0
-        for e in range(hi - 1, lo - 1, -1):
+        for e in range(e_hi - 1, e_lo - 1, -1):
             n = c * P[e] * acc
             acc *= -T[e]
             if n > TAU_MAX:
@@ -202,12 +327,12 @@ def var_cavity(var_ptr, var_edges, h, Lf, V):
 
 
 @pjit
-def ising_fac_ratio(fac_ptr, fac_param, tJ, E, tau, R, res):
+def ising_fac_ratio(lo, hi, fac_ptr, fac_param, tJ, E, tau, R, res):
     """Undamped Ising update from E[e] = exp(L_{i->a}): T = 1 - 2 / (E + 1),
     tau_{a->0} = tanh(J) T[e1] (and symmetrically); writes tau, the ratio
     R = (1 + tau) / (1 - tau) whose log is the new log-odds, and res[a]."""
-    n_fac = fac_ptr.shape[0] - 1
-    for a in prange(n_fac):
+    for k in prange(hi - lo):
+        a = lo + k
         e0 = fac_ptr[a]
         e1 = e0 + 1
         t = tJ[fac_param[a]]
@@ -223,23 +348,23 @@ def ising_fac_ratio(fac_ptr, fac_param, tJ, E, tau, R, res):
 
 
 @pjit
-def parity_fac_ratio(fac_ptr, fac_param, tw, sgn, E, P, tau, R, res):
+def parity_fac_ratio(lo, hi, fac_ptr, fac_param, tw, sgn, E, P, tau, R, res):
     """Undamped parity update from E[e] = exp(L_{i->a}), as :func:`parity_fac_sweep`:
     T = 1 - 2 / (E + 1), tau_{a->k} = sgn tanh(weight / 2) prod_{j != k} (-T_j) capped
     at TAU_MAX; writes tau, the ratio R = (1 + tau) / (1 - tau) whose log is the new
     log-odds, and res[a].  P is scratch (prefix products, rows owned by the factor)."""
-    n_fac = fac_ptr.shape[0] - 1
-    for a in prange(n_fac):
-        lo = fac_ptr[a]
-        hi = fac_ptr[a + 1]
+    for k in prange(hi - lo):
+        a = lo + k
+        e_lo = fac_ptr[a]
+        e_hi = fac_ptr[a + 1]
         c = sgn[fac_param[a]] * tw[fac_param[a]]
         acc = 1.0
-        for e in range(lo, hi):
+        for e in range(e_lo, e_hi):
             P[e] = acc
             acc *= 2.0 / (E[e] + 1.0) - 1.0  # -T_e
         acc = 1.0
         r = 0.0
-        for e in range(hi - 1, lo - 1, -1):
+        for e in range(e_hi - 1, e_lo - 1, -1):
             n = c * P[e] * acc
             acc *= 2.0 / (E[e] + 1.0) - 1.0
             n = min(max(n, -TAU_MAX), TAU_MAX)

@@ -5,7 +5,7 @@ K*N (K odd hidden units, slot ``k*N + i`` is the weight ``w_ki``) and the
 log-potential ``log 1[y_mu = sign(sum_k sign(h_k))]`` with
 ``h_k = sum_i F_mui level(w_ki)``.  Exact BP sums over ``q^(K N - 1)`` states
 per message; this rule applies the relaxed-BP Gaussian approximation of
-:mod:`algorithms.bp_glm` to each hidden unit and treats the units as
+:mod:`algorithms.bp.glm` to each hidden unit and treats the units as
 independent::
 
     E_ki, Var_ki  = mean and variance of level(w_ki) under exp(v2f)
@@ -24,7 +24,7 @@ evaluated in the log domain (``log_ndtr``, log-sum-exp).  The leave-one-out
 laws of ``C_(-k)`` come from prefix and suffix Poisson-binomial tables
 (``pre[k]`` over units ``< k``, ``suf[k]`` over units ``>= k``, with suffix
 tails), in O(K^2) per factor; a factor costs O(K N q + K^2).  For K = 1 the
-rule is exactly :class:`algorithms.bp_glm.GLMRule` with the sign channel.
+rule is exactly :class:`algorithms.bp.glm.GLMRule` with the sign channel.
 Cavity variances are clipped below at ``VAR_REL * V_k`` (and ``VAR_MIN``), as
 in the GLM rule.
 
@@ -39,22 +39,24 @@ slot is formed from the other slots (the dead slot is dropped from its unit).
 **Max-product** is not available (ValueError in max mode).
 
 Importing this module registers :class:`CommitteeRule` for ``committee``
-(``overwrite=True``), replacing the enumeration rule of :mod:`algorithms.bp_glm`
-(still available as ``algorithms.bp_glm.EnumerationRule`` for tiny factors).
+(``overwrite=True``), replacing the enumeration rule of :mod:`algorithms.bp.glm`
+(still available as ``algorithms.bp.glm.EnumerationRule`` for tiny factors).
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
 from fgraph.jit import njit, pjit, prange
 
-from ._denoise_kernels import log_ndtr
-from .bp_glm import VAR_MIN, VAR_REL, _no_max, _slot_sums  # registers the rule replaced below
-from .bp_kernels import commit_factor, load_cavities, normalize_at
-from .bp_rules import BPRule, register_bp_rule
+from ..denoisers.kernels import log_ndtr
+from .glm import VAR_MIN, VAR_REL, _no_max, _slot_sums
+from .kernels import Messages, commit_factor, graph_arrays, load_cavities, normalize_at
+from .rules import BPRule
 
-__all__ = ["CommitteeRule", "committee_range", "committee_log_z"]
+__all__ = ["CommitteeRule", "CommitteeBlock", "committee_range", "committee_log_z"]
 
 NEG_INF = -np.inf
 
@@ -142,12 +144,15 @@ def _leave_one_out(k, K, m, pre, suf, tail):
 
 
 @njit
-def _committee_one(a, fac_ptr, edge_var, card, fac_param, F, y, kk, levels, v2f, out):
-    """Gaussian-approximation messages of committee factor a (module docstring)."""
+def _committee_one(a, g, b, v2f, out):
+    """Gaussian-approximation messages of committee factor a (module docstring); g: GraphArrays,
+    b: CommitteeBlock."""
+    fac_ptr, edge_var, card = g.fac_ptr, g.edge_var, g.card
+    F, y, levels = b.F, b.y, b.levels
     e0 = fac_ptr[a]
     d = fac_ptr[a + 1] - e0
-    r = fac_param[a]
-    K = kk[r]
+    r = g.fac_param[a]
+    K = b.units[r]
     N = d // K
     m = (K + 1) // 2
     sy = 1.0 if y[r] >= 0.0 else -1.0
@@ -182,33 +187,32 @@ def _committee_one(a, fac_ptr, edge_var, card, fac_param, F, y, kk, levels, v2f,
 
 
 @pjit
-def committee_range(lo, hi, fac_ptr, edge_var, card, fac_param, F, y, kk, levels, v2f, out):
+def committee_range(lo, hi, g, b, v2f, out):
     """Gaussian-approximation f2v of committee factors lo..hi-1 (each thread writes its own factors' rows).
 
     Parameters
     ----------
     lo, hi : int
         Factor range.
-    fac_ptr, edge_var, card, fac_param : ndarray of int64
-        Wiring of the compiled graph.
-    F : ndarray of float64, shape (rows, N)
-    y : ndarray of float64, shape (rows,)
-    kk : ndarray of int64, shape (rows,)
-        Hidden units K of each row (odd).
-    levels : ndarray of float64, shape (rows, L)
+    g : GraphArrays
+        Wiring of the compiled graph (:func:`algorithms.bp.kernels.graph_arrays`).
+    b : CommitteeBlock
+        The committee parameter block.
     v2f, out : ndarray of float64, shape (n_edge, q_max)
     """
     for a in prange(lo, hi):
-        _committee_one(a, fac_ptr, edge_var, card, fac_param, F, y, kk, levels, v2f, out)
+        _committee_one(a, g, b, v2f, out)
 
 
 @pjit
-def committee_log_z(lo, hi, fac_ptr, edge_var, card, fac_param, F, y, kk, levels, v2f, out):
+def committee_log_z(lo, hi, g, b, v2f, out):
     """Approximate log Z_a of committee factors lo..hi-1: log P(at least (K+1)/2 units vote y)."""
+    fac_ptr, edge_var, card = g.fac_ptr, g.edge_var, g.card
+    F, y, levels = b.F, b.y, b.levels
     for a in prange(lo, hi):
         d = fac_ptr[a + 1] - fac_ptr[a]
-        r = fac_param[a]
-        K = kk[r]
+        r = g.fac_param[a]
+        K = b.units[r]
         mean = np.empty(d)
         var = np.empty(d)
         om = np.empty(K)
@@ -227,28 +231,49 @@ def committee_log_z(lo, hi, fac_ptr, edge_var, card, fac_param, F, y, kk, levels
 
 
 @njit
-def seq_committee(order, fac_ptr, edge_var, var_ptr, var_edges, var_unary, card, fac_param, F, y, kk, levels,
-                  f2v, v2f, new, damping):
+def seq_committee(order, g, b, m, damping):
     """One sequential sweep over the committee factors in ``order`` (fresh cavities per factor).
 
-    Returns the max residual.
+    g : GraphArrays; b : CommitteeBlock; m : Messages (f2v updated in place).  Returns the max residual.
     """
     r = 0.0
     for a in order:
-        load_cavities(a, fac_ptr, edge_var, var_ptr, var_edges, var_unary, card, f2v, v2f, False)
-        _committee_one(a, fac_ptr, edge_var, card, fac_param, F, y, kk, levels, v2f, new)
-        r = max(r, commit_factor(a, fac_ptr, edge_var, card, f2v, new, damping, False))
+        load_cavities(a, g, m.f2v, m.v2f, False)
+        _committee_one(a, g, b, m.v2f, m.new)
+        r = max(r, commit_factor(a, g.fac_ptr, g.edge_var, g.card, m.f2v, m.new, damping, False))
     return r
 
 
+class CommitteeBlock(NamedTuple):
+    """The parameter block of committee factors, as the kernels read it (one row per parameter set).
+
+    Attributes
+    ----------
+    F : float64 (rows, N)
+        Weights of each unit's N slots (shared by the units of a row).
+    y : float64 (rows,)
+        Labels (sign of the majority vote).
+    units : int64 (rows,)
+        Number of hidden units K of each row (odd).
+    levels : float64 (rows, L)
+        Value of each state of a slot's variable.
+    """
+
+    F: np.ndarray
+    y: np.ndarray
+    units: np.ndarray
+    levels: np.ndarray
+
+
 def _block(graph, t):
-    """Kernel arguments of block t: contiguous float64/int64 arrays (no copy when already so)."""
+    """(GraphArrays, CommitteeBlock) of block t: contiguous arrays (no copy when already so)."""
     p = graph.params[t]
-    F = np.ascontiguousarray(p["F"], dtype=np.float64)
-    y = np.ascontiguousarray(p["y"], dtype=np.float64)
-    kk = np.ascontiguousarray(p["k"], dtype=np.int64)
-    levels = np.ascontiguousarray(p["levels"], dtype=np.float64)
-    return F, y, kk, levels
+    return graph_arrays(graph), CommitteeBlock(
+        F=np.ascontiguousarray(p["F"], dtype=np.float64),
+        y=np.ascontiguousarray(p["y"], dtype=np.float64),
+        units=np.ascontiguousarray(p["k"], dtype=np.int64),
+        levels=np.ascontiguousarray(p["levels"], dtype=np.float64),
+    )
 
 
 class CommitteeRule(BPRule):
@@ -277,19 +302,15 @@ class CommitteeRule(BPRule):
 
     def f2v(self, graph, t, lo, hi, v2f, out, work, max_mode, fast=True):
         _no_max(max_mode, "committee")
-        committee_range(lo, hi, graph.fac_ptr, graph.edge_var, graph.card, graph.fac_param, *_block(graph, t),
-                        v2f, out)
+        committee_range(lo, hi, *_block(graph, t), v2f, out)
 
     def log_z(self, graph, t, lo, hi, v2f, out, max_mode):
         _no_max(max_mode, "committee")
-        committee_log_z(lo, hi, graph.fac_ptr, graph.edge_var, graph.card, graph.fac_param, *_block(graph, t),
-                        v2f, out)
+        committee_log_z(lo, hi, *_block(graph, t), v2f, out)
 
     def sweep_sequential(self, graph, t, order, f2v, v2f, new, work, damping, max_mode, fast=True):
         _no_max(max_mode, "committee")
-        return seq_committee(order, graph.fac_ptr, graph.edge_var, graph.var_ptr, graph.var_edges,
-                             graph.var_unary, graph.card, graph.fac_param, *_block(graph, t), f2v, v2f, new,
-                             damping)
+        if not self._f2v_is(CommitteeRule):
+            return None
+        return seq_committee(order, *_block(graph, t), Messages(f2v, v2f, new, work), damping)
 
-
-register_bp_rule("committee", CommitteeRule(), overwrite=True)

@@ -1,8 +1,8 @@
 """Belief propagation on any compiled factor graph (base graph or lift).
 
 The driver: configuration, schedules, Bethe free energy, MAP decoding.  The
-numerics live in :mod:`algorithms.bp_kernels` (Numba) and the per-type rules in
-:mod:`algorithms.bp_rules`.  Update equations, log domain (SCIENCE.md 1)::
+numerics live in :mod:`algorithms.bp.kernels` (Numba) and the per-type rules in
+:mod:`algorithms.bp.rules`.  Update equations, log domain (SCIENCE.md 1)::
 
     mu_{i->a}(x) = log phi_i(x) + sum_{b in di \\ a} nu_{b->i}(x)
     nu_{a->i}(x) = LSE_{x_da \\ x_i} [ log psi_a(x_da) + sum_{j in da \\ i} mu_{j->a}(x_j) ]
@@ -29,6 +29,7 @@ reaches ``max_iter`` without the residual falling below ``tol`` returns
 
 from __future__ import annotations
 
+import collections
 import heapq
 import math
 import time
@@ -41,9 +42,8 @@ from fgraph.compiled import CompiledGraph
 from fgraph.dtypes import FLOAT, as_generator
 from fgraph.jit import threads
 
-from . import bp_binary, bp_scaled
-from . import bp_kernels as K
-from .bp_rules import factor_score, get_bp_rule
+from . import kernels
+from .rules import factor_score, get_bp_rule
 
 __all__ = ["BPConfig", "BPProgress", "BPResult", "run_bp", "bethe_log_z", "bethe_terms"]
 
@@ -72,11 +72,11 @@ class BPConfig:
     fast_paths : bool
         Use specialised kernels where they apply: pairwise tables, and the
         tanh-domain sweeps of all-Ising and all-parity binary graphs
-        (:mod:`algorithms.bp_binary`).
+        (:mod:`algorithms.bp.binary`).
     scaled_tables : bool
         Undamped sum-product flooding on graphs of dense tables runs in scaled
         linear arithmetic with exact log-domain fallbacks wherever a value
-        falls below 1e-250 (:mod:`algorithms.bp_scaled`; equal to the
+        falls below 1e-250 (:mod:`algorithms.bp.scaled`; equal to the
         log-domain engine to round-off, several times faster).  False: the
         log-domain enumeration kernel throughout.
 
@@ -156,6 +156,10 @@ class BPResult:
         access, outside this time).
     stopped_early : bool
         A callback ended the run.
+    engine : str
+        What ran the sweeps: ``'tanh'`` or ``'scaled'`` (a flooding engine offered
+        by the rules, see :func:`flooding_engine`), or ``'rules'`` (the driver
+        calling each factor type's rule).
     """
 
     graph: CompiledGraph
@@ -167,6 +171,7 @@ class BPResult:
     map_state: np.ndarray | None = None
     seconds: float = 0.0
     stopped_early: bool = False
+    engine: str = "rules"
 
     # v2f, beliefs and log Z are formed from f2v on first access: a decoding loop
     # that only reads hard decisions does not pay for the Bethe free energy.
@@ -188,7 +193,7 @@ class BPResult:
         logb = np.full((g.n_var, g.q_max), -np.inf)
         max_mode = self.config.mode == "max"
         with self._threads():
-            K.var_beliefs(g.var_ptr, g.var_edges, g.var_unary, g.card, self.f2v, logb, max_mode)
+            kernels.var_beliefs(g.var_ptr, g.var_edges, g.var_unary, g.card, self.f2v, logb, max_mode)
         with np.errstate(invalid="ignore"):
             probs = np.exp(logb)
         probs[np.isnan(probs)] = 0.0
@@ -253,29 +258,25 @@ class BPProgress:
         Largest message change of the last sweep.
     f2v : ndarray of float64, shape (n_edge, q_max)
         Current factor-to-variable log-messages (read-only; formed on first access
-        when the engine runs in the tanh domain or in scaled linear arithmetic).
+        when a flooding engine keeps the messages in another form).
     graph : CompiledGraph
     """
 
-    __slots__ = ("iteration", "residual", "graph", "_f2v", "_max_mode", "_llr", "_scaled")
+    __slots__ = ("iteration", "residual", "graph", "_f2v", "_max_mode", "_state")
 
-    def __init__(self, iteration, residual, f2v, graph, max_mode, llr=None, scaled=None):
+    def __init__(self, iteration, residual, f2v, graph, max_mode, state=None):
         self.iteration = iteration
         self.residual = residual
         self.graph = graph
         self._f2v = f2v
         self._max_mode = max_mode
-        self._llr = llr  # (h, Lf) of the tanh-domain engine, or None
-        self._scaled = scaled  # (prob, logx, eflag, card_e) of the scaled-table engine, or None
+        self._state = state  # a flooding engine's state (log_messages(out), hard_decision()), or None
 
     @property
     def f2v(self) -> np.ndarray:
         if self._f2v is None:
             out = np.full((self.graph.n_edge, self.graph.q_max), -np.inf)
-            if self._scaled is not None:
-                bp_scaled.to_log(*self._scaled, out)
-            else:
-                bp_binary.log_from_llr(self._llr[1], out)
+            self._state.log_messages(out)
             self._f2v = _ro_view(out)
         return self._f2v
 
@@ -283,16 +284,15 @@ class BPProgress:
         """Current normalised log-beliefs, float64 (n_var, q_max)."""
         g = self.graph
         out = np.full((g.n_var, g.q_max), -np.inf)  # the kernel writes only x < card[i]
-        K.var_beliefs(g.var_ptr, g.var_edges, g.var_unary, g.card, self.f2v, out, self._max_mode)
+        kernels.var_beliefs(g.var_ptr, g.var_edges, g.var_unary, g.card, self.f2v, out, self._max_mode)
         return out
 
     def hard_decision(self) -> np.ndarray:
         """Argmax of the current beliefs, int64 (n_var,) (ties: lowest state)."""
-        if self._llr is not None:
-            g = self.graph
-            out = np.empty(g.n_var)
-            bp_binary.belief_llr(g.var_ptr, g.var_edges, self._llr[0], self._llr[1], out)
-            return (out > 0).astype(np.int64)
+        if self._state is not None:
+            got = self._state.hard_decision()
+            if got is not None:
+                return got
         return np.argmax(self.log_beliefs(), axis=1).astype(np.int64)
 
 
@@ -310,6 +310,56 @@ def _auto_threads(config, graph):
 
 def _rules(graph):
     return [get_bp_rule(name) for name in graph.types]
+
+
+def flooding_engine(graph, config, rules=None):
+    """The flooding engine that runs the whole graph, chosen through the rule table, or None.
+
+    Parallel schedule only.  Every non-empty block's rule is asked for its
+    block (:meth:`BPRule.flooding_engine`); the engine runs the graph when every
+    rule offers one, all name the same engine, and the engine accepts the graph
+    and configuration.  No factor-type name is consulted, so a user's rule
+    (which offers no engine unless it says so) always runs as written.
+
+    Parameters
+    ----------
+    graph : CompiledGraph
+    config : BPConfig
+    rules : list of BPRule, optional
+        The rule of each factor type of the graph (default: the registered ones).
+
+    Returns
+    -------
+    (engine, blocks) or None
+
+    Examples
+    --------
+    >>> import fgraph
+    >>> g = fgraph.problems.ising_grid(3, J=0.5).graph
+    >>> flooding_engine(g, BPConfig())[0].name
+    'tanh'
+    >>> flooding_engine(g.to_tables(), BPConfig())[0].name
+    'scaled'
+    >>> flooding_engine(g, BPConfig(damping=0.5, fast_paths=False)) is None
+    True
+    """
+    if config.schedule != "parallel" or graph.n_fac == 0:
+        return None
+    if rules is None:
+        rules = _rules(graph)
+    blocks = []
+    for t, rule in enumerate(rules):
+        if graph.type_ptr[t + 1] == graph.type_ptr[t]:
+            continue
+        block = rule.flooding_engine(graph, t, config)
+        if block is None:
+            return None
+        blocks.append(block)
+    engines = {id(b.engine): b.engine for b in blocks}
+    if len(engines) != 1:
+        return None
+    engine = next(iter(engines.values()))
+    return (engine, blocks) if engine.accepts(graph, config) else None
 
 
 def _init_messages(graph, init, rng):
@@ -348,7 +398,7 @@ def _init_messages(graph, init, rng):
 
 
 def _var_sweep(graph, f2v, v2f, max_mode):
-    K.var_sweep(graph.var_ptr, graph.var_edges, graph.var_unary, graph.card, f2v, v2f, max_mode)
+    kernels.var_sweep(graph.var_ptr, graph.var_edges, graph.var_unary, graph.card, f2v, v2f, max_mode)
 
 
 def bethe_log_z(graph, f2v, v2f=None, max_mode: bool = False) -> float:
@@ -421,9 +471,9 @@ def bethe_terms(graph, f2v, v2f=None, max_mode: bool = False):
         lo, hi = int(graph.type_ptr[t]), int(graph.type_ptr[t + 1])
         rule.log_z(graph, t, lo, hi, v2f, za, max_mode)
     zi = np.zeros(graph.n_var)
-    K.var_log_z(graph.var_ptr, graph.var_edges, graph.var_unary, graph.card, f2v, zi, max_mode)
+    kernels.var_log_z(graph.var_ptr, graph.var_edges, graph.var_unary, graph.card, f2v, zi, max_mode)
     zai = np.zeros(graph.n_edge)
-    K.edge_log_z(graph.edge_var, graph.card, v2f, f2v, zai, max_mode)
+    kernels.edge_log_z(graph.edge_var, graph.card, v2f, f2v, zai, max_mode)
     return za, zi, zai
 
 
@@ -490,6 +540,7 @@ def run_bp(graph, config=None, init=None, seed=None, callback=None, **config_ove
     history = []
     converged = False
     stopped = False
+    engine_name = "rules"
     t0 = time.perf_counter()
     with threads(_auto_threads(config, graph)):
         if config.schedule == "residual":
@@ -499,10 +550,15 @@ def run_bp(graph, config=None, init=None, seed=None, callback=None, **config_ove
                     graph, rules, config, f2v, v2f, new, work, max_mode, callback, flag
                 )
             stopped = flag[0]
-        elif bp_binary.applies(graph, config):
-            history, converged, stopped = _binary_tanh(graph, config, f2v, callback)
-        elif bp_scaled.applies(graph, config):
-            history, converged, stopped = _scaled_tables(graph, config, f2v, v2f, work, callback)
+        elif (chosen := flooding_engine(graph, config, rules)) is not None:
+            engine, blocks = chosen
+
+            def report(iteration, residual, state):
+                return callback is not None and bool(
+                    callback(BPProgress(iteration, residual, None, graph, max_mode, state=state)))
+
+            history, converged, stopped = engine.run(graph, blocks, config, f2v, report)
+            engine_name = engine.name
         else:
             for it in range(config.max_iter):
                 if config.schedule == "parallel":
@@ -510,7 +566,7 @@ def run_bp(graph, config=None, init=None, seed=None, callback=None, **config_ove
                     for t, rule in enumerate(rules):
                         lo, hi = int(graph.type_ptr[t]), int(graph.type_ptr[t + 1])
                         rule.f2v(graph, t, lo, hi, v2f, new, work, max_mode, config.fast_paths)
-                    K.damp_commit(f2v, new, graph.edge_var, graph.card, config.damping, max_mode, res_e)
+                    kernels.damp_commit(f2v, new, graph.edge_var, graph.card, config.damping, max_mode, res_e)
                     r = float(res_e.max()) if res_e.size else 0.0
                 else:
                     r = _sequential_sweep(graph, rules, config, f2v, v2f, new, work, max_mode)
@@ -528,7 +584,7 @@ def run_bp(graph, config=None, init=None, seed=None, callback=None, **config_ove
     hist.flags.writeable = False
     result = BPResult(
         graph=graph, config=config, f2v=f2v, converged=converged, n_iter=len(history), residuals=hist,
-        seconds=seconds, stopped_early=stopped,
+        seconds=seconds, stopped_early=stopped, engine=engine_name,
     )
     if max_mode:
         with threads(1):  # decoding calls kernels one factor at a time
@@ -536,108 +592,6 @@ def run_bp(graph, config=None, init=None, seed=None, callback=None, **config_ove
         map_state.flags.writeable = False
         result = replace(result, map_state=map_state)
     return result
-
-
-def _binary_tanh(graph, config, f2v, callback):
-    """Flooding sum-product in the tanh domain for all-Ising or all-parity binary graphs.
-
-    See :mod:`algorithms.bp_binary`.  Reads the initial log-messages from f2v and
-    writes the final ones back.
-    """
-    Lf = bp_binary.llr_from_log(f2v)
-    tau = np.tanh(0.5 * Lf)
-    T = np.empty(graph.n_edge)
-    h = np.ascontiguousarray(graph.var_unary[:, 1] - graph.var_unary[:, 0])
-    res = np.zeros(graph.n_fac)
-    p = graph.params[0]
-    if graph.types == ("ising",):
-        tJ = np.tanh(p["J"])
-    else:
-        tw = np.tanh(0.5 * p["weight"])  # 1 for a hard check
-        sgn = np.where(p["target"] == 0, -1.0, 1.0)
-        scratch = np.empty(graph.n_edge)
-    split = config.damping == 0.0
-    if split:
-        R = np.empty(graph.n_edge)
-    history, converged, stopped = [], False, False
-    for it in range(config.max_iter):
-        if split:
-            # exp and log as SIMD ufuncs over whole arrays, the kernels do the rest; exp may
-            # overflow to inf for huge cavity fields, which gives tau = tanh(J) exactly
-            bp_binary.var_cavity(graph.var_ptr, graph.var_edges, h, Lf, T)
-            with np.errstate(over="ignore"):
-                np.exp(T, out=T)
-            if graph.types == ("ising",):
-                bp_binary.ising_fac_ratio(graph.fac_ptr, graph.fac_param, tJ, T, tau, R, res)
-            else:
-                bp_binary.parity_fac_ratio(graph.fac_ptr, graph.fac_param, tw, sgn, T, scratch, tau, R, res)
-            np.log(R, out=Lf)
-        elif graph.types == ("ising",):
-            bp_binary.var_sweep(graph.var_ptr, graph.var_edges, h, Lf, T)
-            bp_binary.ising_fac_sweep(graph.fac_ptr, graph.fac_param, tJ, T, tau, Lf, config.damping, res)
-        else:
-            bp_binary.var_sweep(graph.var_ptr, graph.var_edges, h, Lf, T)
-            bp_binary.parity_fac_sweep(graph.fac_ptr, graph.fac_param, tw, sgn, T, scratch, tau, Lf,
-                                       config.damping, res)
-        r = float(res.max()) if res.size else 0.0
-        history.append(r)
-        converged = r < config.tol
-        if callback is not None:
-            if callback(BPProgress(it + 1, r, None, graph, False, llr=(h, Lf))):
-                stopped = True
-                break
-        if converged:
-            break
-    bp_binary.log_from_llr(Lf, f2v)
-    return history, converged, stopped
-
-
-def _scaled_tables(graph, config, f2v, v2f, work, callback):
-    """Flooding sum-product on a graph of dense tables in scaled linear arithmetic.
-
-    See :mod:`algorithms.bp_scaled`.  Reads the initial log-messages from f2v
-    and writes the final ones back.
-    """
-    blocks = []
-    for t in range(len(graph.types)):
-        p = graph.params[t]
-        lo, hi = int(graph.type_ptr[t]), int(graph.type_ptr[t + 1])
-        if hi > lo:
-            sg = bp_scaled.shape_groups(graph.fac_ptr, graph.edge_var, graph.card, lo, hi)
-            lin = bp_scaled.linear_tables(np.asarray(p["logp"]), np.asarray(p["ptr"]))
-            blocks.append((lo, hi, sg, p["ptr"], lin, p["logp"]))
-    card_e = graph.card[graph.edge_var]
-    prob, logx, eflag = bp_scaled.init_state(f2v, card_e)
-    ulin, vlog = bp_scaled.exact_unary(graph.var_unary, graph.card)
-    W = np.zeros_like(f2v)
-    vexact = np.zeros(graph.n_edge, dtype=np.bool_)
-    res = np.zeros(graph.n_fac)
-    flag = np.zeros(graph.n_fac, dtype=np.bool_)
-    history, converged, stopped = [], False, False
-    for it in range(config.max_iter):
-        bp_scaled.var_linear(graph.var_ptr, graph.var_edges, graph.var_unary, ulin, vlog, graph.card, prob,
-                             logx, eflag, v2f, W, vexact)
-        n_fb = 0
-        for _, _, sg, ptr, lin, _ in blocks:
-            n_fb += bp_scaled.scaled_update(sg.ids, sg.task_lo, sg.task_hi, sg.task_group, sg.cards,
-                                            sg.arity, graph.fac_ptr, graph.fac_param, ptr, lin, W, prob,
-                                            eflag, res, flag)
-        if n_fb:  # factors with an output entry below TINY: exact log-domain update
-            for lo, hi, _, ptr, _, logp in blocks:
-                bp_scaled.fallback_range(lo, hi, graph.fac_ptr, graph.edge_var, graph.card, graph.fac_param,
-                                         ptr, logp, W, v2f, vexact, prob, logx, eflag, work, res, flag)
-        r = float(res.max())
-        history.append(r)
-        converged = r < config.tol
-        if callback is not None:
-            progress = BPProgress(it + 1, r, None, graph, False, scaled=(prob, logx, eflag, card_e))
-            if callback(progress):
-                stopped = True
-                break
-        if converged:
-            break
-    bp_scaled.to_log(prob, logx, eflag, card_e, f2v)
-    return history, converged, stopped
 
 
 def _sequential_sweep(graph, rules, config, f2v, v2f, new, work, max_mode):
@@ -649,18 +603,14 @@ def _sequential_sweep(graph, rules, config, f2v, v2f, new, work, max_mode):
                                     config.fast_paths)
         if got is None:  # user rule without a fused sweep: one factor at a time
             got = 0.0
+            arrays = kernels.graph_arrays(graph)
             for a in range(lo, hi):
-                _load(graph, a, f2v, v2f, max_mode)
+                kernels.load_cavities(a, arrays, f2v, v2f, max_mode)
                 rule.f2v(graph, t, a, a + 1, v2f, new, work, max_mode, config.fast_paths)
-                got = max(got, K.commit_factor(a, graph.fac_ptr, graph.edge_var, graph.card, f2v, new,
-                                               config.damping, max_mode))
+                got = max(got, kernels.commit_factor(a, graph.fac_ptr, graph.edge_var, graph.card, f2v, new,
+                                                     config.damping, max_mode))
         r = max(r, float(got))
     return r
-
-
-def _load(graph, a, f2v, v2f, max_mode):
-    K.load_cavities(a, graph.fac_ptr, graph.edge_var, graph.var_ptr, graph.var_edges, graph.var_unary,
-                    graph.card, f2v, v2f, max_mode)
 
 
 def _ro_view(a):
@@ -679,12 +629,13 @@ def _residual(graph, rules, config, f2v, v2f, new, work, max_mode, callback, sto
     fac_ptr, edge_var, card = graph.fac_ptr, graph.edge_var, graph.card
     version = np.zeros(n_fac, dtype=np.int64)
     res = np.zeros(n_fac)
+    arrays = kernels.graph_arrays(graph)
 
     def candidate(a):
         t = int(type_of[a])
-        _load(graph, a, f2v, v2f, max_mode)
+        kernels.load_cavities(a, arrays, f2v, v2f, max_mode)
         rules[t].f2v(graph, t, a, a + 1, v2f, new, work, max_mode, config.fast_paths)
-        return K.factor_residual(a, fac_ptr, edge_var, card, f2v, new)
+        return kernels.factor_residual(a, fac_ptr, edge_var, card, f2v, new)
 
     heap = []
     for a in range(n_fac):
@@ -703,7 +654,7 @@ def _residual(graph, rules, config, f2v, v2f, new, work, max_mode, callback, sto
             converged = True
             break
         candidate(a)  # the stored candidate may be stale in `new`: recompute
-        r = K.commit_factor(a, fac_ptr, edge_var, card, f2v, new, config.damping, max_mode)
+        r = kernels.commit_factor(a, fac_ptr, edge_var, card, f2v, new, config.damping, max_mode)
         sweep_max = max(sweep_max, r)
         updates += 1
         version[a] += 1
@@ -756,7 +707,7 @@ def _decode(graph, rules, config, f2v, probs):
         return state
     max_mode = True
     v2f = np.full_like(f2v, -np.inf)
-    K.var_sweep(graph.var_ptr, graph.var_edges, graph.var_unary, card, f2v, v2f, max_mode)
+    kernels.var_sweep(graph.var_ptr, graph.var_edges, graph.var_unary, card, f2v, v2f, max_mode)
     fixed = np.full(n_var, -1, dtype=np.int64)
     new = np.full_like(f2v, -np.inf)
     work = np.zeros_like(f2v)
@@ -782,8 +733,6 @@ def _decode(graph, rules, config, f2v, probs):
 
 def _bfs_order(graph):
     """Variables in breadth-first order over the factor graph (components in id order)."""
-    import collections
-
     seen = np.zeros(graph.n_var, dtype=bool)
     out = []
     for root in range(graph.n_var):

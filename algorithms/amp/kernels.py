@@ -49,7 +49,7 @@ the gathers through ``pi`` over rows, then the transpose as gathers through
 the precomputed inverse permutations, one thread per block of variables i.
 
 Kernels take arrays and scalars only (denoisers are dispatched by their integer
-codes inside :mod:`algorithms._denoise_kernels`).  The dot products use
+codes inside :mod:`algorithms.denoisers.kernels`).  The dot products use
 ``fastmath={'reassoc', 'contract'}`` so that LLVM vectorises the reductions;
 no finiteness is assumed.
 """
@@ -60,7 +60,7 @@ import numpy as np
 
 from fgraph.jit import njit, pjit, prange
 
-from ._denoise_kernels import channel_gout, prior_fin
+from ..denoisers.kernels import channel_gout, prior_fin
 
 __all__ = [
     "ROW_BLOCK",

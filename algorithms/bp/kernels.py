@@ -22,11 +22,61 @@ each thread writes only the rows of the factors it owns).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from fgraph.jit import njit, pjit, prange
 
 NEG_INF = -np.inf
+
+
+class GraphArrays(NamedTuple):
+    """The arrays of a compiled graph that the sequential kernels read (one argument, not seven).
+
+    Attributes
+    ----------
+    fac_ptr : int64 (n_fac + 1,)
+        Edges of factor a are ``fac_ptr[a]:fac_ptr[a + 1]``.
+    edge_var : int64 (n_edge,)
+        Variable of each edge.
+    var_ptr : int64 (n_var + 1,)
+    var_edges : int64 (n_edge,)
+        Edges at variable i are ``var_edges[var_ptr[i]:var_ptr[i + 1]]``.
+    var_unary : float64 (n_var, q_max)
+        Log unary factors (-inf padding).
+    card : int64 (n_var,)
+    fac_param : int64 (n_fac,)
+        Parameter row of each factor in its type's block.
+    """
+
+    fac_ptr: np.ndarray
+    edge_var: np.ndarray
+    var_ptr: np.ndarray
+    var_edges: np.ndarray
+    var_unary: np.ndarray
+    card: np.ndarray
+    fac_param: np.ndarray
+
+
+def graph_arrays(graph) -> GraphArrays:
+    """The :class:`GraphArrays` of a compiled graph (views, no copies)."""
+    return GraphArrays(graph.fac_ptr, graph.edge_var, graph.var_ptr, graph.var_edges, graph.var_unary,
+                       graph.card, graph.fac_param)
+
+
+class Messages(NamedTuple):
+    """The message buffers of a sweep, float64 (n_edge, q_max) each.
+
+    ``f2v`` the current factor-to-variable messages (updated in place),
+    ``v2f`` the variable-to-factor messages, ``new`` the candidate f2v of a
+    factor before damping, ``work`` scratch rows (owned by the factor of the edge).
+    """
+
+    f2v: np.ndarray
+    v2f: np.ndarray
+    new: np.ndarray
+    work: np.ndarray
 
 
 # ----------------------------------------------------------------- scalar helpers
@@ -529,15 +579,15 @@ def parity_log_z(lo, hi, fac_ptr, fac_param, weight, target, v2f, out, max_mode)
 
 # ----------------------------------------------------------------- sequential helpers
 @njit
-def load_cavities(a, fac_ptr, edge_var, var_ptr, var_edges, var_unary, card, f2v, v2f, max_mode):
-    """Fresh v2f on the edges of factor a from the current f2v (exact cavity sums)."""
-    for e in range(fac_ptr[a], fac_ptr[a + 1]):
-        i = edge_var[e]
-        q = card[i]
+def load_cavities(a, g, f2v, v2f, max_mode):
+    """Fresh v2f on the edges of factor a from the current f2v (exact cavity sums); g: GraphArrays."""
+    for e in range(g.fac_ptr[a], g.fac_ptr[a + 1]):
+        i = g.edge_var[e]
+        q = g.card[i]
         for x in range(q):
-            acc = var_unary[i, x]
-            for k in range(var_ptr[i], var_ptr[i + 1]):
-                e2 = var_edges[k]
+            acc = g.var_unary[i, x]
+            for k in range(g.var_ptr[i], g.var_ptr[i + 1]):
+                e2 = g.var_edges[k]
                 if e2 != e:
                     acc += f2v[e2, x]
             v2f[e, x] = acc
@@ -584,57 +634,57 @@ def factor_residual(a, fac_ptr, edge_var, card, f2v, new):
 
 
 @njit
-def seq_table(order, fac_ptr, edge_var, var_ptr, var_edges, var_unary, card, fac_param, tab_ptr, tab_logp,
-              f2v, v2f, new, acc, damping, max_mode, pairwise):
-    """One sequential sweep over the table factors listed in order; returns the max residual."""
+def seq_table(order, g, tab_ptr, tab_logp, m, damping, max_mode, pairwise):
+    """One sequential sweep over the table factors listed in order; returns the max residual.
+
+    g : GraphArrays; m : Messages (f2v updated in place).
+    """
     r = 0.0
     d = 1
     for a in order:
-        d = max(d, fac_ptr[a + 1] - fac_ptr[a])
+        d = max(d, g.fac_ptr[a + 1] - g.fac_ptr[a])
     xs = np.empty(d, dtype=np.int64)
     cs = np.empty(d, dtype=np.int64)
     for a in order:
-        load_cavities(a, fac_ptr, edge_var, var_ptr, var_edges, var_unary, card, f2v, v2f, max_mode)
+        load_cavities(a, g, m.f2v, m.v2f, max_mode)
         if pairwise:
-            _pair_one(a, fac_ptr, edge_var, card, fac_param, tab_ptr, tab_logp, v2f, new, max_mode)
+            _pair_one(a, g.fac_ptr, g.edge_var, g.card, g.fac_param, tab_ptr, tab_logp, m.v2f, m.new,
+                      max_mode)
         else:
-            _table_one(a, fac_ptr, edge_var, card, fac_param, tab_ptr, tab_logp, v2f, new, acc, xs, cs,
-                       max_mode)
-        r = max(r, commit_factor(a, fac_ptr, edge_var, card, f2v, new, damping, max_mode))
+            _table_one(a, g.fac_ptr, g.edge_var, g.card, g.fac_param, tab_ptr, tab_logp, m.v2f, m.new, m.work,
+                       xs, cs, max_mode)
+        r = max(r, commit_factor(a, g.fac_ptr, g.edge_var, g.card, m.f2v, m.new, damping, max_mode))
     return r
 
 
 @njit
-def seq_ising(order, fac_ptr, edge_var, var_ptr, var_edges, var_unary, card, fac_param, J,
-              f2v, v2f, new, damping, max_mode):
+def seq_ising(order, g, J, m, damping, max_mode):
     """One sequential sweep over the Ising factors listed in order; returns the max residual."""
     r = 0.0
     for a in order:
-        load_cavities(a, fac_ptr, edge_var, var_ptr, var_edges, var_unary, card, f2v, v2f, max_mode)
-        _ising_one(a, fac_ptr, fac_param, J, v2f, new, max_mode)
-        r = max(r, commit_factor(a, fac_ptr, edge_var, card, f2v, new, damping, max_mode))
+        load_cavities(a, g, m.f2v, m.v2f, max_mode)
+        _ising_one(a, g.fac_ptr, g.fac_param, J, m.v2f, m.new, max_mode)
+        r = max(r, commit_factor(a, g.fac_ptr, g.edge_var, g.card, m.f2v, m.new, damping, max_mode))
     return r
 
 
 @njit
-def seq_potts(order, fac_ptr, edge_var, var_ptr, var_edges, var_unary, card, fac_param, J,
-              f2v, v2f, new, damping, max_mode):
+def seq_potts(order, g, J, m, damping, max_mode):
     """One sequential sweep over the Potts factors listed in order; returns the max residual."""
     r = 0.0
     for a in order:
-        load_cavities(a, fac_ptr, edge_var, var_ptr, var_edges, var_unary, card, f2v, v2f, max_mode)
-        _potts_one(a, fac_ptr, edge_var, card, fac_param, J, v2f, new, max_mode)
-        r = max(r, commit_factor(a, fac_ptr, edge_var, card, f2v, new, damping, max_mode))
+        load_cavities(a, g, m.f2v, m.v2f, max_mode)
+        _potts_one(a, g.fac_ptr, g.edge_var, g.card, g.fac_param, J, m.v2f, m.new, max_mode)
+        r = max(r, commit_factor(a, g.fac_ptr, g.edge_var, g.card, m.f2v, m.new, damping, max_mode))
     return r
 
 
 @njit
-def seq_parity(order, fac_ptr, edge_var, var_ptr, var_edges, var_unary, card, fac_param, weight, target,
-               f2v, v2f, new, acc, damping, max_mode):
+def seq_parity(order, g, weight, target, m, damping, max_mode):
     """One sequential sweep over the parity factors listed in order; returns the max residual."""
     r = 0.0
     for a in order:
-        load_cavities(a, fac_ptr, edge_var, var_ptr, var_edges, var_unary, card, f2v, v2f, max_mode)
-        _parity_one(a, fac_ptr, fac_param, weight, target, v2f, new, acc, max_mode)
-        r = max(r, commit_factor(a, fac_ptr, edge_var, card, f2v, new, damping, max_mode))
+        load_cavities(a, g, m.f2v, m.v2f, max_mode)
+        _parity_one(a, g.fac_ptr, g.fac_param, weight, target, m.v2f, m.new, m.work, max_mode)
+        r = max(r, commit_factor(a, g.fac_ptr, g.edge_var, g.card, m.f2v, m.new, damping, max_mode))
     return r

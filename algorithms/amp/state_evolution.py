@@ -55,7 +55,7 @@ from scipy import integrate, optimize, special
 
 from fgraph.dtypes import readonly
 
-from .denoisers import Channel, Prior, gauss_hermite, graded_gauss_rule
+from ..denoisers import BinaryPrior, Channel, Prior, SignChannel, gauss_hermite, graded_gauss_rule
 
 __all__ = [
     "SEResult",
@@ -402,7 +402,6 @@ def perceptron_free_entropy(q: float, alpha: float, qhat: float | None = None) -
 
 
 def _perceptron_fixed_point(alpha, n_nodes, max_iter):
-    from .denoisers import BinaryPrior, SignChannel
 
     return run_se(
         BinaryPrior(), SignChannel(), alpha, init=1e-6, max_iter=max_iter, tol=1e-12, n_nodes=n_nodes

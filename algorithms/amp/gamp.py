@@ -17,9 +17,9 @@ whose precision ``b_i = sum_mu F^2 (-dg)`` is below ``INFO_MIN / Var x`` (1e-10 
 prior's precision, or not positive) keeps its value: a noiseless channel at finite N
 otherwise loses every message once the weights are recovered (V falls far below
 the smallest margin z_mu^2, every g underflows) and returns to the prior mean
-(:mod:`algorithms.amp_kernels`).
+(:mod:`algorithms.amp.kernels`).
 
-**Operators** (:mod:`algorithms.amp_kernels`):
+**Operators** (:mod:`algorithms.amp.kernels`):
 
 * dense, fused (default): one Numba pass over the rows of F per iteration forms
   ``omega, V``, runs the channel and adds ``F^T g`` and ``(F^2)^T (-dg)`` while
@@ -67,8 +67,9 @@ import numpy as np
 from fgraph.dtypes import FLOAT, as_generator
 from fgraph.jit import jit_disabled, threads
 
-from . import amp_kernels as K
-from ._denoise_kernels import channel_gout_array
+from ..denoisers import from_name
+from ..denoisers.kernels import channel_gout_array
+from . import kernels
 
 __all__ = ["AMPConfig", "AMPProgress", "AMPResult", "run_amp"]
 
@@ -319,8 +320,6 @@ def _data(problem, truth):
 def _denoiser(obj, kind):
     """(object, code, params) of a prior or channel given as an object or a name."""
     if isinstance(obj, str):
-        from .denoisers import from_name
-
         obj = from_name(obj, kind=kind)
     spec = getattr(obj, "kernel_spec", None)
     if spec is None:
@@ -334,25 +333,10 @@ def _denoiser(obj, kind):
     return obj, int(code), np.ascontiguousarray(params, dtype=FLOAT)
 
 
-def _lift_perms(lift, P, N, rng):
+def _lift_perms(lift, P, N):
     """Validated, compacted permutations (P, N, M) of an unsigned dtype, and M."""
     base = None
-    if isinstance(lift, (tuple, list)):
-        if len(lift) not in (2, 3):
-            raise ValueError(f"lift as a tuple must be (M, kernel[, seed]), got {len(lift)} items")
-        M, kern = lift[0], lift[1]
-        kseed = lift[2] if len(lift) == 3 and lift[2] is not None else rng
-        if isinstance(M, bool) or not isinstance(M, numbers.Integral) or M < 1:
-            raise ValueError(f"lift M must be an int >= 1, got {M!r}")
-        M = int(M)
-        if isinstance(kern, str):
-            from lifts.kernels import from_spec  # lazily: algorithms does not import lifts
-
-            kern = from_spec(kern)
-        if not hasattr(kern, "sample"):
-            raise TypeError(f"lift kernel must be a spec string or have .sample(), got {type(kern).__name__}")
-        perms = np.asarray(kern.sample(P * N, M, kseed))
-    elif hasattr(lift, "perms"):
+    if hasattr(lift, "perms"):
         perms = np.asarray(lift.perms)
         M = getattr(lift, "M", perms.shape[-1] if perms.ndim else None)
         base = getattr(lift, "base", None)
@@ -361,8 +345,9 @@ def _lift_perms(lift, P, N, rng):
         M = perms.shape[-1] if perms.ndim else None
     else:
         raise TypeError(
-            "lift must be an object with M and perms, a perms array or (M, kernel, seed), "
-            f"got {type(lift).__name__}"
+            "lift must be a Lift (an object with M and perms) or a permutation array, int64 (P N, M) or "
+            f"(P, N, M), got {type(lift).__name__}; to draw permutations from a kernel Q use "
+            "lifts.glm_perms(problem, M, kernel, seed=...)"
         )
     if isinstance(M, bool) or not isinstance(M, numbers.Integral) or M < 1:
         raise ValueError(f"lift M must be an int >= 1, got {M!r}")
@@ -376,7 +361,7 @@ def _lift_perms(lift, P, N, rng):
     if perms.shape != (P, N, M):
         raise ValueError(f"lift perms must have shape (P, N, M) = {(P, N, M)}, got {perms.shape}")
     flat = np.ascontiguousarray(perms).reshape(P * N, M)
-    bad = K.check_perms(flat, M)
+    bad = kernels.check_perms(flat, M)
     if bad >= 0:
         mu, i = divmod(int(bad), N)
         raise ValueError(
@@ -384,7 +369,7 @@ def _lift_perms(lift, P, N, rng):
         )
     dt = np.uint8 if M <= 256 else np.uint16 if M <= 65536 else np.uint32
     out = np.empty((P * N, M), dtype=dt)
-    K.compact_perms(flat, out)
+    kernels.compact_perms(flat, out)
     return out.reshape(P, N, M), M
 
 
@@ -494,19 +479,15 @@ def run_amp(
         variances), float (N,) or, lifted, (N, M) (an (N,) start is given to
         every copy).  ``g`` starts at 0.
     seed : int, numpy.random.Generator or None
-        Random numbers for ``init='random'`` and for permutations drawn from a
-        kernel without its own seed (permutations first).
+        Random numbers for ``init='random'``.
     callback : callable, optional
         ``callback(AMPProgress)`` after each iteration; a true return value stops the run.
-    lift : None, lift object, ndarray or tuple, optional
-        The M-cover: an object with ``M`` and ``perms`` (a ``lifts.Lift`` of the
-        problem's dense factor graph, perms (P N, M) in its edge order, or any
-        object with perms (P, N, M)); a perms array, integer (P, N, M), whose
-        entry ``[mu, i]`` is the permutation ``m -> pi_mu,i(m)``; or
-        ``(M, kernel[, seed])`` with a kernel spec string (``"ring:1.0"``,
-        parsed by ``lifts.kernels.from_spec``) or an object with
-        ``sample(n_edge, M, seed)``, from which P N permutations are drawn
-        (edge (mu, i) is row ``mu N + i``).
+    lift : None, Lift or ndarray of int, optional
+        The M-cover: a ``lifts.Lift`` of the problem's dense factor graph (or
+        any object with ``M`` and ``perms``), or a permutation array, integer,
+        shape (P N, M) (row ``mu N + i`` is the permutation ``m -> pi_mu,i(m)``
+        of edge (mu, i)) or (P, N, M).  ``lifts.glm_perms(problem, M, kernel,
+        seed=...)`` draws such an array from a kernel Q.
     **overrides
         AMPConfig fields.
 
@@ -539,10 +520,11 @@ def run_amp(
     >>> r.converged, round(r.overlap, 6)
     (True, 1.0)
 
-    The same on a 4-cover with ring permutations, all copies started alike:
+    The same on a 4-cover (uniform random permutations), all copies started alike:
     every copy follows the base run.
 
-    >>> rl = run_amp((F, y), "binary", "sign", truth=teacher, lift=(4, "ring:1.0", 0), max_iter=r.n_iter)
+    >>> perms = rng.permuted(np.tile(np.arange(4), (P * N, 1)), axis=1)  # any permutations
+    >>> rl = run_amp((F, y), "binary", "sign", truth=teacher, lift=perms, max_iter=r.n_iter)
     >>> rl.estimate.shape, bool(np.allclose(rl.estimate, r.estimate[:, None], atol=1e-9))
     ((400, 4), True)
 
@@ -573,7 +555,7 @@ def run_amp(
     ch_obj, ch_code, ch_params = _denoiser(channel, "channel")
     P, N = F.shape
     rng = as_generator(seed)
-    perm, M = (None, 1) if lift is None else _lift_perms(lift, P, N, rng)
+    perm, M = (None, 1) if lift is None else _lift_perms(lift, P, N)
     shape = (N,) if perm is None else (N, M)
     x0, v0 = _init_state(init, prior_obj, shape, rng)
     wdt = DTYPES[config.dtype]
@@ -619,7 +601,7 @@ def run_amp(
 def _b_min(prior):
     """Precision below which a weight keeps its estimate: INFO_MIN / Var x (inf for a point prior)."""
     var = float(prior.var)
-    return K.INFO_MIN / var if var > 0 else math.inf
+    return kernels.INFO_MIN / var if var > 0 else math.inf
 
 
 def _ident(obj):
@@ -690,9 +672,9 @@ def _dense_fused(c, n_chunks):
 
     def step():
         Vs = 0.0 if full else sbar * float(np.sum(v, dtype=FLOAT))
-        K.dense_sweep(F, y, xhat, v, g, dg, omega, V, cc, cp, full, Vs, A, B, bsum)
+        kernels.dense_sweep(F, y, xhat, v, g, dg, omega, V, cc, cp, full, Vs, A, B, bsum)
         b_scalar = 0.0 if full else sbar * float(bsum.sum())
-        return K.prior_step(A, B, xhat, v, pc, pp, damping, not full, b_scalar, b_min)
+        return kernels.prior_step(A, B, xhat, v, pc, pp, damping, not full, b_scalar, b_min)
 
     return step
 
@@ -710,7 +692,7 @@ def _dense_blas(c):
 
     def step():
         V = (F2 @ v).astype(FLOAT) if full else np.full(P, sbar * float(np.sum(v, dtype=FLOAT)))
-        V = np.where(V > K.V_MIN, V, K.V_MIN)
+        V = np.where(V > kernels.V_MIN, V, kernels.V_MIN)
         omega = (F @ xhat).astype(FLOAT) - V * g
         channel_gout_array(cc, cp, y, omega, V, g, dg)
         a = (F.T @ g.astype(wdt))[None, :]
@@ -719,7 +701,7 @@ def _dense_blas(c):
         # the O(N) prior step on one thread: Numba's worker threads would otherwise
         # spin against BLAS's between the products (2 threads ran slower than 1)
         with threads(1):
-            return K.prior_step(a, b, xhat, v, pc, pp, damping, not full, b_scalar, b_min)
+            return kernels.prior_step(a, b, xhat, v, pc, pp, damping, not full, b_scalar, b_min)
 
     return step
 
@@ -742,8 +724,8 @@ def _lifted_fused(c, perm, n_chunks):
     full, sbar, damping, b_min = c["full"], c["sbar"], c["damping"], c["b_min"]
 
     def step():
-        K.lifted_sweep(F, perm, y, xhat, v, g, dg, omega, V, cc, cp, full, sbar, A, B, S)
-        return K.prior_step(A2, B2, xf, vf, pc, pp, damping, False, 0.0, b_min)
+        kernels.lifted_sweep(F, perm, y, xhat, v, g, dg, omega, V, cc, cp, full, sbar, A, B, S)
+        return kernels.prior_step(A2, B2, xf, vf, pc, pp, damping, False, 0.0, b_min)
 
     return step
 
@@ -755,7 +737,7 @@ def _lifted_ref(c, perm, n_chunks):
     M = perm.shape[2]
     FT = np.ascontiguousarray(F.T)
     iperm = np.empty((N, P, M), dtype=perm.dtype)
-    K.invert_perms(perm, iperm)
+    kernels.invert_perms(perm, iperm)
     y_rep = np.repeat(y, M)
     g = np.zeros((P, M))
     dg = np.zeros((P, M))
@@ -769,11 +751,11 @@ def _lifted_ref(c, perm, n_chunks):
     full, sbar, damping, b_min = c["full"], c["sbar"], c["damping"], c["b_min"]
 
     def step():
-        K.lifted_rows(F, perm, xhat, v, full, sbar, omega, V, n_chunks)
-        np.copyto(V, np.where(V > K.V_MIN, V, K.V_MIN))
+        kernels.lifted_rows(F, perm, xhat, v, full, sbar, omega, V, n_chunks)
+        np.copyto(V, np.where(V > kernels.V_MIN, V, kernels.V_MIN))
         omega[...] -= V * g
         channel_gout_array(cc, cp, y_rep, omega.reshape(-1), V.reshape(-1), g.reshape(-1), dg.reshape(-1))
-        K.lifted_cols(FT, iperm, g, dg, full, sbar, A, B)
-        return K.prior_step(A2, B2, xf, vf, pc, pp, damping, False, 0.0, b_min)
+        kernels.lifted_cols(FT, iperm, g, dg, full, sbar, A, B)
+        return kernels.prior_step(A2, B2, xf, vf, pc, pp, damping, False, 0.0, b_min)
 
     return step
