@@ -87,9 +87,11 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from .compiled import CompiledGraph, _evidence_items
 from .dtypes import FLOAT, INDEX
+from .problems.ldpc import gf2_rank
 
 __all__ = [
     "DEFAULT_MAX_STATES",
@@ -101,6 +103,7 @@ __all__ = [
     "brute_force",
     "elimination_order",
     "factor_marginals",
+    "hard_parity_consistent",
     "infer",
     "log_z",
     "map_state",
@@ -848,6 +851,79 @@ def _greedy(adj: dict, kc: dict, heuristic: str):
 
 
 # ==================================================== GF(2) linear systems
+def hard_parity_consistent(graph) -> bool:
+    """Whether the hard constraints of the model leave any state of positive weight, as far as a
+    GF(2) check sees.
+
+    Returns False when some variable has no allowed state (every evidence entry
+    zero), or when the hard parity checks of the graph (factors of the built-in
+    ``parity`` type with ``weight=inf``), with the hard evidence on their
+    variables, have no common solution: then Z = 0.  Gaussian elimination over
+    GF(2) decides the linear system exactly, at any induced width.  True does
+    not prove Z > 0 (other factors may still exclude every solution).
+
+    Parameters
+    ----------
+    graph : CompiledGraph
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import fgraph
+    >>> g = fgraph.FactorGraph(); _ = g.add_variables(3)
+    >>> _ = g.add_parity([[0, 1], [1, 2]], target=0); _ = g.add_parity([0, 2], target=1)
+    >>> hard_parity_consistent(g.compile())          # x0 = x1 = x2 and x0 != x2
+    False
+    >>> hard_parity_consistent(g.compile().with_evidence({0: 1}))
+    False
+    >>> g2 = fgraph.FactorGraph(); _ = g2.add_variables(3); _ = g2.add_parity([0, 1, 2], target=1)
+    >>> hard_parity_consistent(g2.compile().with_evidence({0: 1, 1: 1}))
+    True
+    """
+    graph = _check_graph(graph)
+    allowed = np.isfinite(graph.var_unary) & (np.arange(graph.q_max)[None, :] < graph.card[:, None])
+    n_allowed = allowed.sum(axis=1)
+    if np.any(n_allowed == 0):
+        return False
+    # a binary variable with one allowed state is fixed by hard evidence
+    fixed = np.full(graph.n_var, -1, dtype=INDEX)
+    one = (n_allowed == 1) & (graph.card == 2)
+    fixed[one] = np.argmax(allowed[one], axis=1)
+    cols, rows, targets = [], [], []
+    for t, name in enumerate(graph.types):
+        if name != "parity":
+            continue
+        p = graph.params[t]
+        for a in range(int(graph.type_ptr[t]), int(graph.type_ptr[t + 1])):
+            r = int(graph.fac_param[a])
+            if not math.isinf(float(p["weight"][r])):
+                continue
+            scope = graph.edge_var[graph.fac_ptr[a]:graph.fac_ptr[a + 1]]
+            known = fixed[scope]
+            tgt = (int(p["target"][r]) + int(known[known >= 0].sum())) % 2
+            free = scope[known < 0]
+            if free.size == 0:
+                if tgt:
+                    return False
+                continue
+            cols.append(free)
+            rows.append(np.full(free.size, len(targets), dtype=INDEX))
+            targets.append(tgt)
+    if not any(targets):  # homogeneous: x = 0 solves it
+        return True
+    m = len(targets)
+    H = sp.csr_array((np.ones(sum(c.size for c in cols), dtype=np.uint8), (np.concatenate(rows),
+                      np.concatenate(cols))), shape=(m, graph.n_var))
+    H.sum_duplicates()
+    H.data %= 2  # a variable twice in one check cancels
+    H.eliminate_zeros()
+    aug = sp.hstack([H, sp.csr_array(np.array(targets, dtype=np.uint8)[:, None])], format="csr")
+    return gf2_rank(H) == gf2_rank(aug) if H.nnz else not any(targets)
+
+
 @dataclass
 class _GF2:
     """A hard parity system ``H x = t`` over the free variables, in reduced row echelon form.

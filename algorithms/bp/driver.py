@@ -40,6 +40,7 @@ import numpy as np
 
 from fgraph.compiled import CompiledGraph
 from fgraph.dtypes import FLOAT, as_generator
+from fgraph.exact import hard_parity_consistent
 from fgraph.jit import threads
 
 from . import kernels
@@ -160,6 +161,31 @@ class BPResult:
         What ran the sweeps: ``'tanh'`` or ``'scaled'`` (a flooding engine offered
         by the rules, see :func:`flooding_engine`), or ``'rules'`` (the driver
         calling each factor type's rule).
+    consistent : bool
+        False when the result describes no state of the model (formed on first
+        access); :attr:`contradiction` says why.
+    contradiction : str or None
+        The reason, or None: a variable with no allowed state; hard parity checks
+        (with the hard evidence) that have no common solution (GF(2) elimination,
+        :func:`fgraph.exact.hard_parity_consistent`), so Z = 0 although BP's
+        messages may look fine; a variable whose belief has zero mass (BP found a
+        contradiction); a Bethe log Z of -inf; in max mode, a decoded MAP state of
+        zero weight.  ``consistent=True`` is not a proof that Z > 0: deciding
+        that is as hard as inference.
+
+    Examples
+    --------
+    Three hard checks that cannot all hold (x0 = x1, x1 = x2, x0 != x2): BP's
+    messages stay uniform, and the result says the model has Z = 0.
+
+    >>> import fgraph
+    >>> g = fgraph.FactorGraph(); _ = g.add_variables(3)
+    >>> _ = g.add_parity([[0, 1], [1, 2]], target=0); _ = g.add_parity([0, 2], target=1)
+    >>> r = run_bp(g.compile())
+    >>> r.converged, r.consistent
+    (True, False)
+    >>> print(r.contradiction[:68])
+    the hard parity checks and the hard evidence have no common solution
     """
 
     graph: CompiledGraph
@@ -206,6 +232,32 @@ class BPResult:
             return bethe_log_z(self.graph, self.f2v, self.v2f, self.config.mode == "max")
 
     @cached_property
+    def contradiction(self) -> str | None:
+        g = self.graph
+        allowed = np.isfinite(g.var_unary) & (np.arange(g.q_max)[None, :] < g.card[:, None])
+        dead = np.flatnonzero(~allowed.any(axis=1))
+        if dead.size:
+            return f"variable {int(dead[0])} has no allowed state (its evidence is zero in every state): " \
+                "Z = 0"
+        if not hard_parity_consistent(g):
+            return ("the hard parity checks and the hard evidence have no common solution (GF(2) "
+                    "elimination): Z = 0, and BP's beliefs describe no state of the model")
+        empty = np.flatnonzero(~np.any(self.beliefs > 0.0, axis=1))
+        if empty.size:
+            return (f"BP found a contradiction: the belief of variable {int(empty[0])} has zero mass "
+                    "(the messages exclude every state)")
+        if self.map_state is not None and g.log_score(self.map_state) == -math.inf:
+            return ("the decoded MAP state has zero weight: the model may have no state of positive "
+                    "weight (Z = 0), or max-product's max-marginals are inconsistent")
+        if self.log_z == -math.inf:
+            return "the Bethe log Z is -inf: the messages give zero mass to some factor or variable"
+        return None
+
+    @property
+    def consistent(self) -> bool:
+        return self.contradiction is None
+
+    @cached_property
     def marginals(self) -> list:
         """One 1-D probability array per variable (length ``card[i]``), as fgraph.exact returns."""
         card = self.graph.card
@@ -239,12 +291,13 @@ class BPResult:
         return [self.factor_belief(a) for a in range(self.graph.n_fac)]
 
     def summary(self) -> str:
-        """One line: configuration, convergence, iterations, log Z."""
-        return (
+        """One line: configuration, convergence, iterations, log Z (and a contradiction, if any)."""
+        text = (
             f"{self.config.identify()}: converged={self.converged} after {self.n_iter} sweeps, "
             f"residual {self.residuals[-1] if self.residuals.size else float('nan'):.2e}, "
             f"log Z = {self.log_z:.10g}"
         )
+        return text if self.consistent else text + f"; CONTRADICTION: {self.contradiction}"
 
 
 class BPProgress:

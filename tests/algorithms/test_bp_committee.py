@@ -16,7 +16,8 @@ import pytest
 import algorithms
 import fgraph
 from algorithms.bp.committee import CommitteeRule, _leave_one_out, _vote_tables
-from algorithms.bp.glm import GLMRule
+from algorithms.bp.glm import EnumerationRule, GLMRule
+from fgraph import exact
 from fgraph.glm_factor import add_committee, add_glm
 from fgraph.problems.committee import committee
 
@@ -193,3 +194,47 @@ def test_bp_recovers_teacher_beyond_enumeration():
     assert r.converged
     assert not np.any(np.isnan(r.beliefs)) and np.isfinite(r.log_z)
     assert _best_matched_overlap(r.beliefs, prob.meta["teacher"]) > 0.3
+
+
+@pytest.fixture
+def exact_committee_rule():
+    """Swap in the exact enumeration rule for 'committee' factors for one test, then restore."""
+    from algorithms.bp import rules as bp_rules
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(bp_rules, "_RULES", dict(bp_rules._RULES))
+        algorithms.register_bp_rule("committee", EnumerationRule(), overwrite=True)
+        yield
+
+
+def test_one_factor_bp_with_the_exact_rule_is_exact(exact_committee_rule):
+    """A single committee factor is a tree: BP with the enumeration rule gives the exact marginals."""
+    prob = committee(5, 1 / 5, 3, seed=1)  # one example, K = 3 units of 5 binary weights
+    g = prob.graph
+    assert g.n_fac == 1
+    r = algorithms.run_bp(g, tol=1e-13)
+    assert r.converged
+    np.testing.assert_allclose(r.beliefs, np.array(exact.marginals(g)), atol=1e-10)
+    assert abs(r.log_z - exact.log_z(g)) < 1e-10
+
+
+def _committee_errors(seed):
+    prob = committee(4, 1.0, 3, seed=seed)  # 4 examples on K N = 12 binary weights: 4096 states
+    g = prob.graph
+    ex = np.array(exact.marginals(g))
+    r = algorithms.run_bp(g, damping=0.3, tol=1e-10, max_iter=3000, init="random", seed=0)
+    assert r.converged
+    return np.abs(np.array(r.marginals) - ex).mean(), np.abs(ex - 0.5).mean()
+
+
+def test_committee_bp_beliefs_against_enumeration():
+    """Loopy BP with the Gaussian-approximation rule against exact marginals (6 instances).
+
+    Measured: mean absolute error of the marginals 0.051 (BP with the exact enumeration
+    rule: 0.022, so about half of it is loopy BP's own error), against 0.165 for the
+    uninformative answer p = 1/2.
+    """
+    errs = np.array([_committee_errors(s) for s in range(6)])
+    err, uninformative = errs.mean(axis=0)
+    assert err < 0.07
+    assert err < 0.4 * uninformative

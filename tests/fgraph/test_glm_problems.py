@@ -24,23 +24,9 @@ from fgraph.glm_factor import (
     glm_log_likelihood,
     sign0,
 )
-from fgraph.problems._problem import Problem
 from fgraph.problems.committee import committee
 from fgraph.problems.perceptron import perceptron
 from fgraph.problems.quantized import quantized_regression
-
-
-def _problem_accepts_no_graph() -> bool:
-    try:
-        Problem(graph=None, meta={"kind": "probe"})
-    except TypeError:
-        return False
-    return True
-
-
-needs_graphless = pytest.mark.skipif(
-    not _problem_accepts_no_graph(), reason="Problem(graph=None) not wired yet (dense problems for AMP)"
-)
 
 
 def _states(cards):
@@ -202,7 +188,6 @@ def test_bad_input(call, exc, match):
 
 
 # ------------------------------------------------------------------ Gaussian prior: no factor graph
-@needs_graphless
 def test_gaussian_prior_has_no_graph():
     prob = perceptron(30, 2.0, prior="gaussian", seed=0)
     assert prob.graph is None
@@ -213,7 +198,6 @@ def test_gaussian_prior_has_no_graph():
     assert q.graph is None and q.truth.shape == (30,)
 
 
-@needs_graphless
 def test_graph_false_skips_the_graph_same_data():
     a = perceptron(30, 2.0, seed=4, graph=False)
     b = perceptron(30, 2.0, seed=4)

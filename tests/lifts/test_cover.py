@@ -41,13 +41,6 @@ from lifts.cover import (
     project,
 )
 
-try:
-    import lifts.kernels  # noqa: F401
-
-    HAVE_KERNELS = True
-except ImportError:
-    HAVE_KERNELS = False
-
 WIRING_FIELDS = ("n_var", "n_fac", "n_edge", "edge_var", "edge_fac", "fac_ptr", "var_ptr", "var_edges")
 ARRAY_FIELDS = ("card", "var_unary", "type_ptr", "fac_param", "fac_origin")
 
@@ -416,7 +409,6 @@ def test_kernel_object_and_seed():
     assert np.array_equal(lift(base, 4, kernel=FixedKernel(), seed=3).edge_var, L.edge_var)
 
 
-@pytest.mark.skipif(not HAVE_KERNELS, reason="lifts.kernels (Uniform, from_spec) is not written yet")
 def test_default_kernel_is_uniform():
     base = GRAPHS["grid"]()
     L = lift(base, 4, seed=0)
@@ -427,7 +419,6 @@ def test_default_kernel_is_uniform():
     assert abs(algorithms.run_bp(L, tol=1e-12).log_z - 4 * r.log_z) < 1e-9
 
 
-@pytest.mark.skipif(not HAVE_KERNELS, reason="lifts.kernels (Uniform, from_spec) is not written yet")
 @pytest.mark.parametrize("spec", ["identity", "uniform", "shift", "ring:1.0"])
 def test_kernel_specs(spec):
     from lifts.kernels import from_spec
