@@ -2,7 +2,7 @@
 
 Left: the 8-cycles (squares of spins) of 8-covers of an L x L grid, lifted with a
 Gaussian ring kernel of growing width.  The measured counts follow the
-prediction N_8 tr((P Pt)^4) of SCIENCE.md 4 (P: the kernel's exact marginal
+prediction N_8 tr((P Pt)^4) of docs/theory.md §5.5 (P: the kernel's exact marginal
 Pr[pi(m) = m']), from M N_8 (narrow ring: nearly disjoint copies) down to N_8
 (wide ring: the uniform random lift).
 

@@ -1,7 +1,7 @@
 """Base graph and M-cover side by side: BP fixed points, free energies, copies, cycles.
 
 :func:`compare` runs BP on a base graph and on one of its covers and reports
-what SCIENCE.md §2 says to look at:
+what docs/theory.md §3.4-3.7 says to look at:
 
 * **cover invariance**: from uniform messages the lifted run equals the base
   run copy by copy, and ``log Z_Bethe(cover) = M log Z_Bethe(base)``

@@ -1,4 +1,4 @@
-"""M-covers (lifts) of compiled factor graphs: build them, project results back (SCIENCE.md 2).
+"""M-covers (lifts) of compiled factor graphs: build them, project results back (docs/theory.md §3).
 
 An M-cover picks one permutation ``pi_e`` of the copies ``0..M-1`` for every base
 edge ``e = (a, i)``.  The cover has variable copies ``(i, m)`` carrying ``phi_i``,
@@ -7,7 +7,7 @@ factor copies ``(a, m)`` carrying ``psi_a``, and an edge from ``(a, m)`` to
 covering map (a local isomorphism); with every ``pi_e = id`` the cover is M
 disjoint copies and ``Z(cover) = Z**M``.
 
-Indexing (base-major, DESIGN.md "Lift")::
+Indexing (base-major, docs/theory.md §3.2)::
 
     variable copy (i, m)      id  i*M + m
     factor copy   (a, m)      id  a*M + m

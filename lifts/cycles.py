@@ -1,4 +1,4 @@
-"""Cycle statistics of factor graphs and of their M-covers (SCIENCE.md §4).
+"""Cycle statistics of factor graphs and of their M-covers (docs/theory.md §5).
 
 Graphs
 ------
@@ -37,7 +37,7 @@ Lifts (voltage view)
 --------------------
 Base cycles are written as sequences of edge ids ``(e_0, ..., e_{k-1})`` that start
 at a variable: step t goes variable -> factor along ``e_t`` for even t and factor ->
-variable for odd t.  In the cover given by ``perms`` (SCIENCE.md §2: factor copy
+variable for odd t.  In the cover given by ``perms`` (docs/theory.md §3.2: factor copy
 (a, m) meets variable copy (i, pi_e(m)) through base edge e) a factor -> variable step
 along e applies pi_e to the copy index and a variable -> factor step applies
 pi_e^{-1}; composed in walk order they give the **holonomy** w_C, a permutation of
@@ -637,7 +637,8 @@ def cycle_types(lift, max_length: int, cycles: dict | None = None) -> dict:
 
 
 def _cover_wiring(w: Wiring, perms: np.ndarray, M: int) -> Wiring:
-    """Reference cover (SCIENCE.md §2): slot s of factor copy (a, m) joins edge_var[e] M + perms[e, m]."""
+    """Reference cover (docs/theory.md §3.2): slot s of factor copy (a, m) joins edge_var[e] M +
+    perms[e, m]."""
     deg = np.diff(w.fac_ptr)
     fac_ptr = np.concatenate([[0], np.cumsum(np.repeat(deg, M))])
     a = w.edge_fac

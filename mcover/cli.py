@@ -89,6 +89,9 @@ def _bp(args) -> int:
         "residual": float(res.residuals[-1]) if res.residuals.size else None,
         "log_z": _finite_or_none(res.log_z),
         "seconds": round(res.seconds, 4),
+        "engine": res.engine,
+        "consistent": bool(res.consistent),
+        "contradiction": res.contradiction,
         "variables": list(names),
         "marginals": [m.tolist() for m in res.marginals],
     }
@@ -107,6 +110,8 @@ def _bp(args) -> int:
     print(f"{label}: {res.log_z:.10g}")
     if res.map_state is not None:
         print(f"MAP state log-score: {out['map_log_score']:.10g}")
+    if not res.consistent:
+        print(f"CONTRADICTION: {res.contradiction}")
     shown = range(min(g.n_var, args.show))
     head = "max-marginal" if args.mode == "max" else "marginal"
     print(f"\n{'variable':>10}  {head}" + ("   MAP" if res.map_state is not None else ""))

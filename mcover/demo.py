@@ -116,7 +116,7 @@ def _covers(L: int, M: int, plot) -> dict:
         print(f"{M_:>3} {r.log_z:>22.6f} {r.n_covers:>7d} {r.log_z - bethe:>12.6f}")
     t = math.tanh(Jr)
     print(f"The gap is (1/M) log sum_(j<=M) t^(nj), t = tanh J: it closes like "
-          f"{math.log(1 / (1 - t**n)):.4f}/M (SCIENCE.md 2).")
+          f"{math.log(1 / (1 - t**n)):.4f}/M (docs/theory.md §3.6).")
     out = {"L": L, "M": M, "rows": rows, "base_log_z": base_lz, "vontobel": vont,
            "ring": {"n": n, "J": Jr, "log_z": lz, "bethe_log_z": bethe}}
     if plot is not None:

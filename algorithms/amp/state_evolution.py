@@ -2,7 +2,7 @@
 
 For a GLM y ~ P_out(. | Fx), x_i ~ P_X i.i.d., F_mui ~ N(0, 1/N), P = alpha N, and
 rho = E x^2, the overlap ``q_t = E[x f_in]`` of AMP follows (Zdeborová & Krzakala,
-Adv. Phys. 65:453, 2016; SCIENCE.md section 5)::
+Adv. Phys. 65:453, 2016; docs/theory.md §6.5)::
 
     z = sqrt(q) xi + sqrt(rho - q) eta,   y ~ P_out(. | z)
     qhat  = alpha E_{xi, y} [ g_out(y, sqrt(q) xi, rho - q)^2 ]

@@ -1,4 +1,4 @@
-"""Gaussian-approximation BP for committee-machine factors (relaxed BP, SCIENCE.md section 5).
+"""Gaussian-approximation BP for committee-machine factors (relaxed BP, docs/theory.md §6.10).
 
 A ``committee`` factor mu (:class:`fgraph.glm_factor.CommitteeType`) has arity
 K*N (K odd hidden units, slot ``k*N + i`` is the weight ``w_ki``) and the

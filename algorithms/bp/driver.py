@@ -2,7 +2,7 @@
 
 The driver: configuration, schedules, Bethe free energy, MAP decoding.  The
 numerics live in :mod:`algorithms.bp.kernels` (Numba) and the per-type rules in
-:mod:`algorithms.bp.rules`.  Update equations, log domain (SCIENCE.md 1)::
+:mod:`algorithms.bp.rules`.  Update equations, log domain (docs/theory.md §1.3)::
 
     mu_{i->a}(x) = log phi_i(x) + sum_{b in di \\ a} nu_{b->i}(x)
     nu_{a->i}(x) = LSE_{x_da \\ x_i} [ log psi_a(x_da) + sum_{j in da \\ i} mu_{j->a}(x_j) ]

@@ -1,4 +1,4 @@
-"""Relaxed BP for dense GLM factors: BP on learning problems (SCIENCE.md section 5, "Relaxed BP").
+"""Relaxed BP for dense GLM factors: BP on learning problems (docs/theory.md §6.10).
 
 A ``glm`` factor mu (:mod:`fgraph.glm_factor`) has arity N and the
 log-potential ``log P_out(y_mu | z_mu)`` with ``z_mu = sum_j F_muj level(x_j)``.

@@ -18,8 +18,8 @@ and parameter array AMP passes to them). State evolution needs, in addition,
 the prior as a quadrature (``quadrature``, optionally ``r_rule``) and the law of
 y given (omega, V) as a quadrature (``Channel.y_quadrature``, optionally
 ``features``). ``check_denoiser`` tests all of it
-against ``scipy.integrate.quad`` and finite differences of log Z (SCIENCE.md
-section 5).
+against ``scipy.integrate.quad`` and finite differences of log Z (docs/theory.md
+§6.2-6.6).
 
 Closed forms (used as test oracles): Rademacher prior ``f_in = tanh(r/Sigma)``,
 ``v_in = 1 - f_in^2``; N(0, rho) prior ``f_in = rho r / (rho + Sigma)``,

@@ -1,6 +1,6 @@
 """Numba scalar kernels of the denoiser contract (priors and output channels).
 
-One contract, shared by AMP and state evolution (SCIENCE.md section 5).
+One contract, shared by AMP and state evolution (docs/theory.md §6.2).
 
 **Prior** ``code, params``; with the cavity ``r = x + sqrt(Sigma) z``::
 

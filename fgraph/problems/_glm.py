@@ -1,6 +1,6 @@
 """Shared pieces of the learning-problem builders (perceptron, committee, quantized regression).
 
-The data model (SCIENCE.md section 5): ``F`` float64 (P, N) with i.i.d.
+The data model (docs/theory.md §6.1): ``F`` float64 (P, N) with i.i.d.
 ``N(0, 1/N)`` entries, ``P = round(alpha * N)`` samples, teacher weights drawn
 i.i.d. from the prior, labels ``y = channel(F x*)``.
 

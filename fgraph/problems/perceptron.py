@@ -1,6 +1,6 @@
 """Teacher-student perceptron (a GLM): labels ``y = channel(F x*)``, one ``glm`` factor per sample.
 
-Data (SCIENCE.md section 5): ``P = round(alpha * n)`` samples, ``F`` float64
+Data (docs/theory.md §6.1, §6.7): ``P = round(alpha * n)`` samples, ``F`` float64
 (P, n) i.i.d. ``N(0, 1/n)``, teacher ``x*`` i.i.d. from the prior, and
 
 * ``'sign'``:       ``y = sign(F x*)``                   (``sign(0) = +1``);

@@ -11,7 +11,7 @@ Oracles used here:
 * published numbers for the Asia network (external README: loopy BP is exact
   except for dysp);
 * the Bethe free energy F_B computed here, independently, from the beliefs
-  (SCIENCE.md 1): log Z from the message form equals -F_B at fixed points;
+  (docs/theory.md §2.3): log Z from the message form equals -F_B at fixed points;
 * closed forms (long chains, where a linear-domain computation over/underflows).
 """
 
@@ -395,7 +395,7 @@ def _log0(p):
 def bethe_free_energy(r: BPResult) -> float:
     """F_B = sum_a sum b_a log(b_a/psi_a) - sum_i (d_i - 1) sum b_i log b_i - sum_i sum b_i log phi_i.
 
-    Computed from the beliefs alone (SCIENCE.md 1), with 0 log 0 = 0; b_a = 0
+    Computed from the beliefs alone (docs/theory.md §2.3), with 0 log 0 = 0; b_a = 0
     where psi_a = 0 contributes nothing.
     """
     g = r.graph

@@ -1,4 +1,4 @@
-"""Physics and coding oracles for belief propagation (the BP issue).
+"""Physics and coding oracles for belief propagation (closed forms, densities and thresholds).
 
 Oracles, none of them computed by the engine under test:
 
@@ -6,7 +6,7 @@ Oracles, none of them computed by the engine under test:
   tori).  The homogeneous cavity field solves ``H = B + (k-1) atanh(t tanh H)``
   (``B = beta h``, ``K = beta J``, ``t = tanh K``; iterated here in double
   precision); the magnetisation is ``m = tanh(B + k u)``, ``u = atanh(t tanh H)``.
-  With every message equal, the message form of SCIENCE.md 1 gives, per spin
+  With every message equal, the message form of docs/theory.md §2.3 gives, per spin
   (``n k / 2`` edge factors, ``n k`` edges)::
 
       phi = (k/2) log Z_a + log Z_i - k log Z_ai
@@ -19,7 +19,7 @@ Oracles, none of them computed by the engine under test:
   identity ``d phi / dB = m`` and against the paramagnetic value
   ``log 2 + (k/2) log cosh K``.  The Bethe critical point is ``(k-1) t = 1``;
   below it the zero-field susceptibility is ``m / B -> (1+t) / (1-(k-1)t)``.
-* **Single cycle** (SCIENCE.md 9): ``Z_Bethe = (2 cosh K)^n`` and exact
+* **Single cycle** (classical): ``Z_Bethe = (2 cosh K)^n`` and exact
   ``Z = (2 cosh K)^n (1 + t^n)``.
 * **(3,6) LDPC codes on the BEC**: density evolution ``x <- eps (1-(1-x)^5)^2``
   (threshold eps_BP ≈ 0.4294, Richardson & Urbanke 2008) predicts the residual
@@ -27,7 +27,7 @@ Oracles, none of them computed by the engine under test:
   set, never decides a wrong bit, and its Bethe entropy is
   ``(#unresolved bits - #checks touching them) log 2``.
 * **MacKay's (96,48) code 96.33.964 over AWGN**: CommPy's test protocol and its
-  reference frame error rates (shared/data/external/README.md, ldpc section).
+  reference frame error rates (the README of the external oracle folder, ldpc section).
 * **(3,6) LDPC codes on the BSC** far below threshold: the transmitted codeword
   is recovered by sum- and max-product, and the Bethe log Z / MAP score is its
   channel log-likelihood.
@@ -161,7 +161,7 @@ def test_cavity_closed_forms_agree(k, ratio, B):
 
 
 def test_density_evolution_threshold():
-    """DE reproduces eps_BP ≈ 0.4294 of the (3,6) ensemble (SCIENCE.md 9).
+    """DE reproduces eps_BP ≈ 0.4294 of the (3,6) ensemble (classical).
 
     eps_BP = min_x x / (1-(1-x)^5)^2 (the smallest eps with a nonzero DE fixed
     point); DE iterated just below / above it goes to zero / stalls.

@@ -1,4 +1,4 @@
-"""Denoisers: the contract against quadrature, finite differences and the closed forms (SCIENCE.md §5)."""
+"""Denoisers: the contract against quadrature, finite differences and closed forms (docs/theory.md §6.2)."""
 
 import math
 

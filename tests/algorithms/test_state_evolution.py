@@ -60,7 +60,7 @@ def test_linear_regression_matches_scalar_recursion():
 
 
 def test_gaussian_prior_sign_channel_fixed_point():
-    # q = qhat / (1 + qhat), qhat from the quad formula of SCIENCE.md: an independent fixed point
+    # q = qhat / (1 + qhat), qhat from the quad formula of docs/theory.md §6.7: an independent fixed point
     alpha = 2.0
     q_star = optimize.brentq(
         lambda q: q - perceptron_qhat(q, alpha) / (1 + perceptron_qhat(q, alpha)), 1e-9, 1 - 1e-9, xtol=1e-14
@@ -210,7 +210,7 @@ def test_free_entropy_limits_and_stationarity():
 
 # ----------------------------------------------------------------- Monte-Carlo teacher / student
 def _amp(F, y, prior, channel, n_iter=25):
-    """Plain GAMP of SCIENCE.md §5 on the shared kernels (an independent check of SE)."""
+    """Plain GAMP of docs/theory.md §6.4 on the shared kernels (an independent check of SE)."""
     P, N = F.shape
     F2 = F * F
     pc, pp = prior.kernel_spec()

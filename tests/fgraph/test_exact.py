@@ -3,8 +3,8 @@
 Oracles used here: brute-force enumeration through ``CompiledGraph.log_score``
 (an independent code path), closed forms (Ising ring and chain), the identity
 ``p(x_i = s) = Z(x_i = s) / Z`` (backward pass against forward pass), and files
-with externally known answers (UAI 2014, libDAI, Asia; see
-../shared/data/external/README.md).
+with externally known answers (UAI 2014, libDAI, Asia; the external oracle folder of
+tests/conftest.py).
 """
 
 import functools
@@ -172,7 +172,7 @@ def test_public_functions_agree_with_each_other(model):
 @pytest.mark.parametrize("n", [3, 4, 7, 12])
 @pytest.mark.parametrize("beta", [0.3, -0.8, 1.5])
 def test_ising_ring_closed_form(n, beta):
-    # Z = (2 cosh b)^n (1 + tanh(b)^n)   (SCIENCE.md section 9)
+    # Z = (2 cosh b)^n (1 + tanh(b)^n)   (transfer matrix of the ring)
     want = n * log_2cosh(beta) + math.log1p(math.tanh(beta) ** n)
     assert close(exact.log_z(ising_ring(n, beta)), want, 1e-12)
     m = exact.marginals(ising_ring(n, beta))

@@ -1,6 +1,6 @@
 """fgraph.io: UAI / libDAI .fg / alist readers and writers, .evid files, networkx in and out.
 
-Oracles: files written by others with known facts (../shared/data/external), an
+Oracles: files written by others with known facts (the external oracle folder of tests/conftest.py), an
 independent straightforward parser of the file text (scores of states), exact
 write -> read round trips, and hand-made malformed files with known bad lines.
 """

@@ -3,7 +3,7 @@ cycle tables, and exact partition functions of covers (Vontobel).
 
 Oracles: the base BP run (cover invariance is exact), base BP from a biased start (each
 copy of a disjoint cover is an independent base run), the closed form of the Ising ring's
-average cover partition function (SCIENCE.md 2), fgraph.exact on small graphs, and
+average cover partition function (docs/theory.md §3.5), fgraph.exact on small graphs, and
 Z_Bethe = Z on trees.
 """
 

@@ -2,13 +2,13 @@
 
 Oracles used here:
 
-* a slow reference lift written as an explicit loop over the definition of SCIENCE.md 2
+* a slow reference lift written as an explicit loop over the definition of docs/theory.md §3.1
   (slot s of factor copy (a, m) joins variable copy (edge_var[e], perms[e, m])), wired by
   ``Wiring.from_edges`` (an independent code path with a sort);
 * networkx: an identity lift is M disjoint copies, each isomorphic to the base;
 * exact inference (``fgraph.exact``): Z(identity lift) = Z^M, and the closed form of the
   average partition function of uniform 2- and 3-covers of the Ising ring
-  <Z_M> = (2 cosh b)^(nM) sum_{j<=M} t^(nj) (SCIENCE.md 2), by enumerating all covers;
+  <Z_M> = (2 cosh b)^(nM) sum_{j<=M} t^(nj) (docs/theory.md §3.6), by enumerating all covers;
 * cover invariance of BP (classical): on any lift, BP from uniform messages equals the
   base run copied onto every copy, and Bethe log Z(lift) = M log Z_B(base);
 * the file formats: write a lift, read it back, same exact log Z.

@@ -83,7 +83,7 @@ def nx_girth(G):
 
 
 def cover_wiring(w, perms):
-    """The M-cover from its definition (SCIENCE.md §2), independently of lifts.cycles."""
+    """The M-cover from its definition (docs/theory.md §3.2), independently of lifts.cycles."""
     M = perms.shape[1]
     fac_ptr, edge_var = [0], []
     for a in range(w.n_fac):
