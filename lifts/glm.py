@@ -3,7 +3,7 @@
 The factor graph of a generalised linear model is complete bipartite: factor
 mu (an example) meets every weight i.  Its M-cover is fixed by one
 permutation per edge (mu, i): factor copy (mu, m) reads weight copy
-(i, pi_mu,i(m)) (docs/theory.md, "GAMP and state evolution", lifted AMP).
+(i, pi_mu,i(m)) (docs/theory.md §6.9).
 :func:`glm_perms` draws those permutations from a kernel Q, in the edge order
 ``algorithms.run_amp(..., lift=perms)`` reads, without building the graph
 (problems with a continuous prior have none).

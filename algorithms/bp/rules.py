@@ -2,7 +2,8 @@
 
 A rule computes, for a contiguous range of factors of one type, the
 factor-to-variable messages (``f2v``) from the variable-to-factor messages
-(``v2f``) and the factor terms log Z_a of the Bethe free energy.  Built-in rules
+(``v2f``) and the factor terms log Z_a of the Bethe free energy (docs/theory.md
+§1.3 and §2.3).  Built-in rules
 exist for ``table`` and ``unary`` (generic enumeration, with a pairwise fast
 path for arity-2 tables), ``ising`` and ``potts`` (closed forms) and ``parity``
 (cost linear in the degree).  Users add a rule for their own factor type with
@@ -13,6 +14,13 @@ Conventions every rule follows: messages are float64 log arrays of shape
 (n_edge, q_max) with ``-inf`` padding; outputs are normalised (log-sum-exp 0,
 or max 0 when ``max_mode``); a factor's outgoing messages are written only to
 its own edges' rows (so ranges can run in parallel).
+
+The table is open in both directions: the driver never consults a factor
+type's name.  A rule may offer a fused sequential sweep
+(:meth:`BPRule.sweep_sequential`) and a block for a flooding engine
+(:meth:`BPRule.flooding_engine`); the built-in rules offer theirs, and a
+subclass that overrides :meth:`BPRule.f2v` is served by neither (its own code
+runs on every schedule).
 """
 
 from __future__ import annotations
