@@ -1,9 +1,9 @@
-"""Numba kernels of permutation sampling: subset DP, exact sampling, MCMC swaps, per-edge RNG.
+"""Numba kernels of permutation sampling: subset DP, exact sampling, Metropolis chains, per-edge RNG.
 
 Everything here takes arrays and scalars only (the policy of :mod:`fgraph.jit`);
 the public API and all input checks live in :mod:`lifts.kernels`.
 
-Subset DP (SCIENCE.md section 3).  Subsets of the columns are bit masks ``S``.
+Subset DP (docs/theory.md §4.5, §4.6).  Subsets of the columns are bit masks ``S``.
 ``g[S]`` is the permanent of rows ``M-|S| .. M-1`` on the columns of ``S`` and
 ``f[T]`` the permanent of rows ``0 .. |T|-1`` on the columns of ``T``::
 
@@ -189,100 +189,180 @@ def sample_uniform(state, out):
 
 
 @pjit
-def sample_mcmc(Q, logQ, use_log, floor, start, n_sweeps, state, out):
-    """Metropolis chains on permutations, one per row of ``out`` (int64 (n_edge, M)).
+def mcmc_start(Q, start, state, perms, group):
+    """Start one Metropolis chain per row of ``perms`` (int64 (n, M)).
 
-    ``Q`` is the balanced weight matrix and ``logQ`` its log (``-inf`` at zeros),
-    both float64 (M, M).
+    A fair coin from the chain's own stream picks its start family, written to
+    ``group`` (int64 (n,)):
 
-    Start: sequential row sampling (row r takes an unused column c with
-    probability proportional to ``Q[r, c]``: an approximation of the law that
-    spreads the chains over its modes), or ``start`` (int64 (M,), the
-    maximum-weight permutation) when that is forced onto an entry below
-    ``floor[r]`` (float64 (M,); the caller passes 1e-6 times the row maximum),
-    as happens at the end of the rows for local kernels with an EPS floor, or
-    finds only zero weights.
-
-    Each of the ``n_sweeps`` sweeps makes M transposition proposals and one
-    rotation proposal, all symmetric, each accepted with probability
-    ``min(1, w(new) / w(old))``, ``w(pi) = prod_m Q[m, pi(m)]`` (zeros of Q are
-    never entered):
-
-    * transposition: a pair of rows (a, b), with probability 1/2 ring neighbours
-      (a, a+1 mod M), else a uniform pair a != b; their images are swapped.  The
-      ratio is ``Q[a, pi(b)] Q[b, pi(a)] / (Q[a, pi(a)] Q[b, pi(b)])``, compared
-      as products of Q (branch-free), or of sums of ``logQ`` when ``use_log``
-      (the caller sets it when products of two entries could underflow);
-    * rotation: ``pi(m) -> pi(m) + d mod M`` for every m, d = +1 or -1 (ratio
-      from ``logQ``).  It moves between the winding classes of circulant
-      kernels (e.g. a directional kernel's shifts s and s + 1), which
-      transpositions cross only through states of negligible weight.
+    * 0, "cold": ``start`` (int64 (M,)), the maximum-weight permutation;
+    * 1, "hot": a uniform random permutation (Fisher-Yates).  If that has
+      weight 0 (``Q``, float64 (M, M), has zeros), the chain instead starts at
+      ``start`` and takes 4 M uniform random transpositions, each kept iff both
+      new entries of Q are positive: a walk towards the uniform law on the
+      support of Q.
     """
-    n_edge, M = out.shape
-    for e in prange(n_edge):
+    n, M = perms.shape
+    for e in prange(n):
         seed_check(state, e)
-        # -- start: sequential row sampling; out[e, r:] holds the unused columns
-        for m in range(M):
-            out[e, m] = m
-        ok = True
-        for r in range(M):
-            total = 0.0
-            for j in range(r, M):
-                total += Q[r, out[e, j]]
-            if not total > 0.0:
-                ok = False
-                break
-            target = uniform53(state, e) * total
-            cum = 0.0
-            pick = -1
-            for j in range(r, M):
-                w = Q[r, out[e, j]]
-                if w > 0.0:
-                    cum += w
-                    pick = j
-                    if cum > target:
-                        break
-            tmp = out[e, r]
-            out[e, r] = out[e, pick]
-            out[e, pick] = tmp
-            if Q[r, out[e, r]] < floor[r]:
-                ok = False
-                break
-        if not ok:
+        hot = next_u32(state, e) & 1
+        group[e] = hot
+        if hot:
             for m in range(M):
-                out[e, m] = start[m]
-        if M < 2:
+                perms[e, m] = m
+            for i in range(M - 1, 0, -1):
+                j = int(uniform53(state, e) * (i + 1))
+                if j > i:
+                    j = i
+                tmp = perms[e, i]
+                perms[e, i] = perms[e, j]
+                perms[e, j] = tmp
+            positive = True
+            for m in range(M):
+                if not Q[m, perms[e, m]] > 0.0:
+                    positive = False
+            if positive:
+                continue
+        for m in range(M):
+            perms[e, m] = start[m]
+        if hot and M > 1:
+            for _ in range(4 * M):
+                a = (next_u32(state, e) * M) >> 32
+                b = (next_u32(state, e) * (M - 1)) >> 32
+                b += b >= a
+                pa = perms[e, a]
+                pb = perms[e, b]
+                if Q[a, pb] > 0.0 and Q[b, pa] > 0.0:
+                    perms[e, a] = pb
+                    perms[e, b] = pa
+
+
+@njit(inline="always")
+def _draw_weighted(h, total, skip, u, M):
+    """Index i != skip drawn with probability ``h[i] / total`` (``total`` = the sum of h without skip)."""
+    target = u * total
+    cum = 0.0
+    pick = -1
+    for i in range(M):
+        if i == skip:
             continue
+        hi = h[i]
+        if hi > 0.0:
+            cum += hi
+            pick = i  # rounding: the scan may end below target; keep the last positive entry
+            if cum > target:
+                break
+    return pick
+
+
+@pjit
+def mcmc_advance(Q, logQ, H, use_log, n_sweeps, state, perms):
+    """Advance the Metropolis chains in ``perms`` (int64 (n, M), row e = chain e) by ``n_sweeps`` sweeps.
+
+    Target: the permanental law ``w(pi) = prod_m Q[m, pi(m)]``.  ``Q`` is the
+    balanced weight matrix and ``logQ`` its log (``-inf`` at zeros), float64
+    (M, M); ``H`` (float64 (M, M), >= 1 where Q > 0) the badness
+    ``min(cap, max_c Q[m, c] / Q[m, c'])`` of row m sitting on column c';
+    ``use_log`` compares acceptance ratios as sums of logs (the caller sets it
+    when products of two entries of Q could underflow).
+
+    A sweep is M transposition proposals and one rotation.  A transposition
+    swaps the images of rows a != b; each proposal picks its kind from two bits
+    of the stream, independently of the state (a mixture of kernels, each in
+    detailed balance):
+
+    * 1/4 ring neighbours (a, a+1 mod M), 1/4 a uniform pair: symmetric
+      proposals, accepted with probability ``min(1, w(new) / w(old))``;
+    * 1/2 informed pair: a, then b != a, each drawn with probability
+      proportional to the badness ``h[m] = H[m, pi(m)]`` (O(M) scans), so rows
+      stuck on poor columns (e.g. off their block) are picked together and
+      repaired.  The unordered pair has proposal probability
+      ``q = h_a h_b / Ht (1 / (Ht - h_a) + 1 / (Ht - h_b))`` (Ht: the sum of
+      h), and the move is accepted with the Metropolis-Hastings probability
+      ``min(1, w(new) q_rev / (w(old) q))``, q_rev from the badness after the
+      swap, so the law stays exact.  Without the cap, ``w(new) / w(old)``
+      cancels against the h factors and only the normalisers remain.
+
+    The rotation ``pi(m) -> pi(m) + d mod M`` (d = +1 or -1, symmetric) moves
+    between the winding classes of circulant kernels, which transpositions
+    cross only through states of negligible weight.  Entries where Q is 0 are
+    never entered.  Every draw comes from the chain's own stream; rows of
+    ``perms`` and ``state`` are written by their own thread only.
+    """
+    n, M = perms.shape
+    if M < 2:
+        return
+    for e in prange(n):
+        h = np.empty(M)
         for _ in range(n_sweeps):
+            htot = 0.0  # recomputed every sweep: no drift of the running sum
+            for m in range(M):
+                h[m] = H[m, perms[e, m]]
+                htot += h[m]
             for _step in range(M):
-                x = next_u32(state, e)
-                y = next_u32(state, e)
-                a = ((x >> 1) * M) >> 31
-                b_local = a + 1 - M * (a + 1 == M)
-                b_any = (y * (M - 1)) >> 32
-                b_any += b_any >= a
-                b = b_local if x & 1 else b_any
-                pa = out[e, a]
-                pb = out[e, b]
+                kind = next_u32(state, e) & 3
+                if kind < 2:
+                    a = (next_u32(state, e) * M) >> 32
+                    if kind == 0:
+                        b = a + 1 - M * (a + 1 == M)
+                    else:
+                        b = (next_u32(state, e) * (M - 1)) >> 32
+                        b += b >= a
+                else:
+                    a = _draw_weighted(h, htot, -1, uniform53(state, e), M)
+                    b = _draw_weighted(h, htot - h[a], a, uniform53(state, e), M)
+                pa = perms[e, a]
+                pb = perms[e, b]
+                if not (Q[a, pb] > 0.0 and Q[b, pa] > 0.0):
+                    continue
+                ha = H[a, pb]
+                hb = H[b, pa]
+                qratio = 1.0
+                if kind >= 2:
+                    h2 = htot - h[a] - h[b] + ha + hb
+                    q_fwd = h[a] * h[b] / htot * (1.0 / (htot - h[a]) + 1.0 / (htot - h[b]))
+                    q_rev = ha * hb / h2 * (1.0 / (h2 - ha) + 1.0 / (h2 - hb))
+                    qratio = q_rev / q_fwd
                 if use_log:
                     u = (next_u32(state, e) + 1) * INV_2_32
-                    accept = np.log(u) + logQ[a, pa] + logQ[b, pb] < logQ[a, pb] + logQ[b, pa]
+                    accept = (np.log(u) + logQ[a, pa] + logQ[b, pb]
+                              < logQ[a, pb] + logQ[b, pa] + np.log(qratio))
                 else:
                     u = next_u32(state, e) * INV_2_32
-                    accept = u * (Q[a, pa] * Q[b, pb]) < Q[a, pb] * Q[b, pa]
-                out[e, a] = pb if accept else pa
-                out[e, b] = pa if accept else pb
+                    accept = u * (Q[a, pa] * Q[b, pb]) < Q[a, pb] * Q[b, pa] * qratio
+                if accept:
+                    perms[e, a] = pb
+                    perms[e, b] = pa
+                    htot += ha + hb - h[a] - h[b]
+                    h[a] = ha
+                    h[b] = hb
             d = 1 if next_u32(state, e) & 1 else M - 1
             delta = 0.0
             for m in range(M):
-                p = out[e, m]
+                p = perms[e, m]
                 q = p + d
                 if q >= M:
                     q -= M
                 delta += logQ[m, q] - logQ[m, p]
             if np.log((next_u32(state, e) + 1) * INV_2_32) < delta:
                 for m in range(M):
-                    q = out[e, m] + d
+                    q = perms[e, m] + d
                     if q >= M:
                         q -= M
-                    out[e, m] = q
+                    perms[e, m] = q
+
+
+@pjit
+def chain_statistics(F, perms, out):
+    """``out[e, k] = sum_m F[k, m, perms[e, m]]``: linear statistics of the chains' permutations.
+
+    ``F`` float64 (K, M, M), ``perms`` int64 (n, M), ``out`` float64 (n, K).
+    """
+    n, M = perms.shape
+    K = F.shape[0]
+    for e in prange(n):
+        for k in range(K):
+            acc = 0.0
+            for m in range(M):
+                acc += F[k, m, perms[e, m]]
+            out[e, k] = acc
