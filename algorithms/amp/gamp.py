@@ -655,8 +655,14 @@ class _Tracker:
 
 
 # ----------------------------------------------------------------------------- operators
+def _prior_update(c, scalar_b):
+    """The kernels.PriorUpdate of a run (prior denoiser, damping, guard, scalar-variance switch)."""
+    pc, pp = c["pr"]
+    return kernels.PriorUpdate(pc, pp, c["damping"], c["b_min"], scalar_b)
+
+
 def _dense_fused(c, n_chunks):
-    """One fused Numba pass over F per iteration (amp_kernels.dense_sweep)."""
+    """One fused Numba pass over F per iteration (kernels.dense_sweep)."""
     F, y, xhat, v = c["F"], c["y"], c["xhat"], c["v"]
     P, N = F.shape
     wdt = F.dtype
@@ -667,14 +673,17 @@ def _dense_fused(c, n_chunks):
     A = np.zeros((n_chunks, N), dtype=wdt)
     B = np.zeros((n_chunks, N), dtype=wdt)
     bsum = np.zeros(n_chunks)
-    (pc, pp), (cc, cp) = c["pr"], c["ch"]
-    full, sbar, damping, b_min = c["full"], c["sbar"], c["damping"], c["b_min"]
+    cc, cp = c["ch"]
+    full, sbar = c["full"], c["sbar"]
+    data = kernels.DenseData(F, y, cc, cp, full)
+    state = kernels.DenseState(xhat, v, g, dg, omega, V, A, B, bsum)
+    prior = _prior_update(c, not full)
 
     def step():
         Vs = 0.0 if full else sbar * float(np.sum(v, dtype=FLOAT))
-        kernels.dense_sweep(F, y, xhat, v, g, dg, omega, V, cc, cp, full, Vs, A, B, bsum)
+        kernels.dense_sweep(data, state, Vs)
         b_scalar = 0.0 if full else sbar * float(bsum.sum())
-        return kernels.prior_step(A, B, xhat, v, pc, pp, damping, not full, b_scalar, b_min)
+        return kernels.prior_step(prior, A, B, xhat, v, b_scalar)
 
     return step
 
@@ -687,8 +696,9 @@ def _dense_blas(c):
     F2 = F * F if c["full"] else None
     g = np.zeros(P)
     dg = np.zeros(P)
-    (pc, pp), (cc, cp) = c["pr"], c["ch"]
-    full, sbar, damping, b_min = c["full"], c["sbar"], c["damping"], c["b_min"]
+    cc, cp = c["ch"]
+    full, sbar = c["full"], c["sbar"]
+    prior = _prior_update(c, not full)
 
     def step():
         V = (F2 @ v).astype(FLOAT) if full else np.full(P, sbar * float(np.sum(v, dtype=FLOAT)))
@@ -701,7 +711,7 @@ def _dense_blas(c):
         # the O(N) prior step on one thread: Numba's worker threads would otherwise
         # spin against BLAS's between the products (2 threads ran slower than 1)
         with threads(1):
-            return kernels.prior_step(a, b, xhat, v, pc, pp, damping, not full, b_scalar, b_min)
+            return kernels.prior_step(prior, a, b, xhat, v, b_scalar)
 
     return step
 
@@ -720,12 +730,14 @@ def _lifted_fused(c, perm, n_chunks):
     S = np.zeros((n_chunks, 2, M))
     A2, B2 = A.reshape(n_chunks, N * M), B.reshape(n_chunks, N * M)
     xf, vf = xhat.reshape(N * M), v.reshape(N * M)
-    (pc, pp), (cc, cp) = c["pr"], c["ch"]
-    full, sbar, damping, b_min = c["full"], c["sbar"], c["damping"], c["b_min"]
+    cc, cp = c["ch"]
+    data = kernels.LiftedData(F, perm, y, cc, cp, c["full"], c["sbar"])
+    state = kernels.LiftedState(xhat, v, g, dg, omega, V, A, B, S)
+    prior = _prior_update(c, False)  # the lifted B holds the (scalar-variance) sums too
 
     def step():
-        kernels.lifted_sweep(F, perm, y, xhat, v, g, dg, omega, V, cc, cp, full, sbar, A, B, S)
-        return kernels.prior_step(A2, B2, xf, vf, pc, pp, damping, False, 0.0, b_min)
+        kernels.lifted_sweep(data, state)
+        return kernels.prior_step(prior, A2, B2, xf, vf, 0.0)
 
     return step
 
@@ -747,8 +759,9 @@ def _lifted_ref(c, perm, n_chunks):
     B = np.zeros((N, M))
     A2, B2 = A.reshape(1, N * M), B.reshape(1, N * M)
     xf, vf = xhat.reshape(N * M), v.reshape(N * M)
-    (pc, pp), (cc, cp) = c["pr"], c["ch"]
-    full, sbar, damping, b_min = c["full"], c["sbar"], c["damping"], c["b_min"]
+    cc, cp = c["ch"]
+    full, sbar = c["full"], c["sbar"]
+    prior = _prior_update(c, False)
 
     def step():
         kernels.lifted_rows(F, perm, xhat, v, full, sbar, omega, V, n_chunks)
@@ -756,6 +769,6 @@ def _lifted_ref(c, perm, n_chunks):
         omega[...] -= V * g
         channel_gout_array(cc, cp, y_rep, omega.reshape(-1), V.reshape(-1), g.reshape(-1), dg.reshape(-1))
         kernels.lifted_cols(FT, iperm, g, dg, full, sbar, A, B)
-        return kernels.prior_step(A2, B2, xf, vf, pc, pp, damping, False, 0.0, b_min)
+        return kernels.prior_step(prior, A2, B2, xf, vf, 0.0)
 
     return step

@@ -49,12 +49,21 @@ the gathers through ``pi`` over rows, then the transpose as gathers through
 the precomputed inverse permutations, one thread per block of variables i.
 
 Kernels take arrays and scalars only (denoisers are dispatched by their integer
-codes inside :mod:`algorithms.denoisers.kernels`).  The dot products use
+codes inside :mod:`algorithms.denoisers.kernels`); the sweeps and the prior step,
+which need many of them, take them grouped in NamedTuples: one of the problem
+(read only: F, y, the channel; the permutations of a lift) and one of the state
+and scratch buffers (read and written: xhat, v over the weights i; g, dg, omega,
+V over the examples mu; the per-thread partial sums), :class:`DenseData` and
+:class:`DenseState` for :func:`dense_sweep`, :class:`LiftedData` and
+:class:`LiftedState` (copies m as the last axis) for :func:`lifted_sweep`, and
+:class:`PriorUpdate` for :func:`prior_step`.  The dot products use
 ``fastmath={'reassoc', 'contract'}`` so that LLVM vectorises the reductions;
 no finiteness is assumed.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -66,6 +75,11 @@ __all__ = [
     "ROW_BLOCK",
     "V_MIN",
     "INFO_MIN",
+    "DenseData",
+    "DenseState",
+    "LiftedData",
+    "LiftedState",
+    "PriorUpdate",
     "dense_sweep",
     "prior_step",
     "lifted_sweep",
@@ -86,10 +100,152 @@ INFO_MIN = 1e-10
 FASTMATH = {"reassoc", "contract"}
 
 
+# ----------------------------------------------------------------------------- argument tuples
+class DenseData(NamedTuple):
+    """The problem a dense sweep reads: the P examples mu (rows of F), their labels and the channel.
+
+    Attributes
+    ----------
+    F : float64 or float32 (P, N), C-contiguous
+        Data matrix in the working dtype (row mu: example mu, column i: weight i).
+    y : float64 (P,)
+        Labels y_mu.
+    ch_code : int
+        Channel code (:mod:`algorithms.denoisers.kernels`).
+    ch_params : float64 (k,)
+        Channel parameters.
+    full : bool
+        True: the full variances (F_mu,i^2).  False: the scalar variance
+        (``variance='scalar'``: every F_mu,i^2 replaced by ``sbar``).
+    """
+
+    F: np.ndarray
+    y: np.ndarray
+    ch_code: int
+    ch_params: np.ndarray
+    full: bool
+
+
+class DenseState(NamedTuple):
+    """The buffers a dense sweep reads and writes: the weight state (i), the factor state (mu), partial sums.
+
+    Attributes
+    ----------
+    xhat, v : working dtype (N,)
+        Means and variances of the weights x_i (read by the sweep, updated by
+        :func:`prior_step`).
+    g, dg : working dtype (P,)
+        In: the previous g_mu (Onsager term).  Out: the new g_out, dg_out.
+    omega, V : float64 (P,)
+        Out: the channel inputs omega_mu, V_mu of this iteration.
+    A, B : working dtype (C, N)
+        Out: the partial sums of ``F^T g`` and ``(F^2)^T (-dg)`` of the C row
+        chunks (one per thread; B is untouched in scalar mode).
+    bsum : float64 (C,)
+        Out (scalar mode): the partial sums of ``-dg_mu`` of the chunks (0 in full mode).
+    """
+
+    xhat: np.ndarray
+    v: np.ndarray
+    g: np.ndarray
+    dg: np.ndarray
+    omega: np.ndarray
+    V: np.ndarray
+    A: np.ndarray
+    B: np.ndarray
+    bsum: np.ndarray
+
+
+class LiftedData(NamedTuple):
+    """The problem a lifted sweep reads: the dense F, the M-cover's permutations, labels and channel.
+
+    Attributes
+    ----------
+    F : float64 or float32 (P, N)
+        Data matrix of the base graph (shared by the M copies of every edge).
+    perm : unsigned int (P, N, M)
+        ``perm[mu, i, m] = pi_mu,i(m)``: factor copy (mu, m) reads weight copy
+        (i, perm[mu, i, m]).
+    y : float64 (P,)
+        Labels y_mu, shared by the M copies of factor mu.
+    ch_code : int
+    ch_params : float64 (k,)
+    full : bool
+        True: F_mu,i^2.  False: every F_mu,i^2 replaced by ``sbar`` (scalar variance).
+    sbar : float
+        The mean square entry of F (unused when ``full``).
+    """
+
+    F: np.ndarray
+    perm: np.ndarray
+    y: np.ndarray
+    ch_code: int
+    ch_params: np.ndarray
+    full: bool
+    sbar: float
+
+
+class LiftedState(NamedTuple):
+    """The buffers a lifted sweep reads and writes: weight copies (i, m), factor copies (mu, m), partials.
+
+    Attributes
+    ----------
+    xhat, v : working dtype (N, M)
+        Means and variances of the weight copies.
+    g, dg : float64 (P, M)
+        In: the previous g of each factor copy (Onsager term).  Out: the new g_out, dg_out.
+    omega, V : float64 (P, M)
+        Out: the channel inputs of the factor copies.
+    A, B : float64 (C, N, M)
+        Out: the partial sums of ``F~^T g`` and ``(F~^2)^T (-dg)`` of the C row chunks.
+    S : float64 (C, 2, M)
+        Scratch: the M running sums of omega and V of the current row, per chunk.
+    """
+
+    xhat: np.ndarray
+    v: np.ndarray
+    g: np.ndarray
+    dg: np.ndarray
+    omega: np.ndarray
+    V: np.ndarray
+    A: np.ndarray
+    B: np.ndarray
+    S: np.ndarray
+
+
+class PriorUpdate(NamedTuple):
+    """The constants of the prior step: the prior denoiser, the damping, the guard and the variance mode.
+
+    Attributes
+    ----------
+    pr_code : int
+        Prior code (:mod:`algorithms.denoisers.kernels`).
+    pr_params : float64 (k,)
+        Prior parameters.
+    damping : float in [0, 1)
+        Weight of the old ``xhat_i, v_i`` in the update.
+    b_min : float
+        Weights whose precision ``b_i`` is not above ``b_min`` keep their
+        ``xhat_i, v_i`` (see the module docstring).
+    scalar_b : bool
+        Use the one precision ``b_scalar`` passed to :func:`prior_step` for
+        every weight (``variance='scalar'``, dense operator) instead of the
+        partial sums B.
+    """
+
+    pr_code: int
+    pr_params: np.ndarray
+    damping: float
+    b_min: float
+    scalar_b: bool
+
+
 # ----------------------------------------------------------------------------- channel
 @njit
-def _channel_rows(code, params, y, g, dg, omega, V, lo, hi):
+def _channel_rows(data, state, lo, hi):
     """Rows lo..hi-1: omega, V hold the raw sums on entry; apply floor, Onsager term, channel."""
+    code, params, y = data.ch_code, data.ch_params, data.y
+    g, dg, omega, V = state.g, state.dg, state.omega, state.V
     for mu in range(lo, hi):
         Vm = V[mu]
         if not Vm > V_MIN:
@@ -104,8 +260,12 @@ def _channel_rows(code, params, y, g, dg, omega, V, lo, hi):
 
 # ----------------------------------------------------------------------------- dense
 @njit(fastmath=FASTMATH)
-def _dense_rows_full(F, y, xhat, v, g, dg, omega, V, ch_code, ch_params, lo, hi, a, b):
-    """Fused sweep over rows lo..hi-1 with the full variances; adds into a, b (zeroed here)."""
+def _dense_rows_full(data, state, c, lo, hi):
+    """Chunk c: fused sweep over rows lo..hi-1 with the full variances; adds into A[c], B[c] (zeroed here)."""
+    F = data.F
+    xhat, v, g, dg, omega, V = state.xhat, state.v, state.g, state.dg, state.omega, state.V
+    a = state.A[c]
+    b = state.B[c]
     N = F.shape[1]
     for i in range(N):
         a[i] = 0.0
@@ -161,7 +321,7 @@ def _dense_rows_full(F, y, xhat, v, g, dg, omega, V, ch_code, ch_params, lo, hi,
         V[mu + 5] = t5
         V[mu + 6] = t6
         V[mu + 7] = t7
-        _channel_rows(ch_code, ch_params, y, g, dg, omega, V, mu, mu + 8)
+        _channel_rows(data, state, mu, mu + 8)
         g0 = g[mu]
         g1 = g[mu + 1]
         g2 = g[mu + 2]
@@ -201,7 +361,7 @@ def _dense_rows_full(F, y, xhat, v, g, dg, omega, V, ch_code, ch_params, lo, hi,
             t0 += f * f * v[i]
         omega[mu] = s0
         V[mu] = t0
-        _channel_rows(ch_code, ch_params, y, g, dg, omega, V, mu, mu + 1)
+        _channel_rows(data, state, mu, mu + 1)
         g0 = g[mu]
         d0 = -dg[mu]
         for i in range(N):
@@ -212,8 +372,11 @@ def _dense_rows_full(F, y, xhat, v, g, dg, omega, V, ch_code, ch_params, lo, hi,
 
 
 @njit(fastmath=FASTMATH)
-def _dense_rows_scalar(F, y, xhat, g, dg, omega, V, ch_code, ch_params, Vs, lo, hi, a):
-    """Fused sweep over rows lo..hi-1 with the scalar variance Vs; returns sum of -dg."""
+def _dense_rows_scalar(data, state, Vs, c, lo, hi):
+    """Chunk c: fused sweep over rows lo..hi-1 with the scalar variance Vs into A[c]; returns sum of -dg."""
+    F = data.F
+    xhat, g, dg, omega, V = state.xhat, state.g, state.dg, state.omega, state.V
+    a = state.A[c]
     N = F.shape[1]
     for i in range(N):
         a[i] = 0.0
@@ -243,7 +406,7 @@ def _dense_rows_scalar(F, y, xhat, g, dg, omega, V, ch_code, ch_params, Vs, lo, 
         omega[mu + 7] = s7
         for r in range(8):
             V[mu + r] = Vs
-        _channel_rows(ch_code, ch_params, y, g, dg, omega, V, mu, mu + 8)
+        _channel_rows(data, state, mu, mu + 8)
         for r in range(8):
             nd -= dg[mu + r]
         g0 = g[mu]
@@ -265,7 +428,7 @@ def _dense_rows_scalar(F, y, xhat, g, dg, omega, V, ch_code, ch_params, Vs, lo, 
             s0 += r0[i] * xhat[i]
         omega[mu] = s0
         V[mu] = Vs
-        _channel_rows(ch_code, ch_params, y, g, dg, omega, V, mu, mu + 1)
+        _channel_rows(data, state, mu, mu + 1)
         nd -= dg[mu]
         g0 = g[mu]
         for i in range(N):
@@ -275,73 +438,58 @@ def _dense_rows_scalar(F, y, xhat, g, dg, omega, V, ch_code, ch_params, Vs, lo, 
 
 
 @pjit
-def dense_sweep(F, y, xhat, v, g, dg, omega, V, ch_code, ch_params, full, Vs, A, B, bsum):
+def dense_sweep(data, state, Vs):
     """One fused pass over the rows of a dense F (step 1 of the module docstring).
 
     Parameters
     ----------
-    F : float64 or float32 (P, N), C-contiguous
-        Data matrix (the working dtype).
-    y : float64 (P,)
-        Observations.
-    xhat, v : working dtype (N,)
-        Current means and variances of the weights.
-    g, dg : working dtype (P,)
-        In: the previous g (Onsager term).  Out: the new g_out, dg_out.
-    omega, V : float64 (P,)
-        Out: the channel inputs of this iteration.
-    ch_code : int
-    ch_params : float64 (k,)
-    full : bool
-        True: the full variances.  False: the scalar variance ``Vs``.
+    data : DenseData
+        F, y, the channel and the variance mode (read only).
+    state : DenseState
+        Reads ``xhat, v`` and the previous ``g``; writes ``g, dg, omega, V`` and
+        the partial sums ``A, B`` (full mode) or ``A, bsum`` (scalar mode) of the
+        ``C = A.shape[0]`` row chunks, one per thread.
     Vs : float
-        Scalar variance ``sbar sum_i v_i`` (``variance='scalar'``; unused when ``full``).
-    A, B : working dtype (C, N)
-        Out: partial sums of ``F^T g`` and ``(F^2)^T (-dg)`` of the C row chunks
-        (B is untouched in scalar mode).
-    bsum : float64 (C,)
-        Out (scalar mode): partial sums of ``-dg`` per chunk.
+        Scalar variance ``sbar sum_i v_i`` (``variance='scalar'``; unused when ``data.full``).
     """
-    P = F.shape[0]
-    C = A.shape[0]
+    P = data.F.shape[0]
+    C = state.A.shape[0]
+    bsum = state.bsum
     for c in prange(C):
         lo = c * P // C
         hi = (c + 1) * P // C
-        if full:
-            _dense_rows_full(F, y, xhat, v, g, dg, omega, V, ch_code, ch_params, lo, hi, A[c], B[c])
+        if data.full:
+            _dense_rows_full(data, state, c, lo, hi)
             bsum[c] = 0.0
         else:
-            bsum[c] = _dense_rows_scalar(F, y, xhat, g, dg, omega, V, ch_code, ch_params, Vs, lo, hi, A[c])
+            bsum[c] = _dense_rows_scalar(data, state, Vs, c, lo, hi)
 
 
 # ----------------------------------------------------------------------------- prior step
 @pjit
-def prior_step(A, B, xhat, v, pr_code, pr_params, damping, scalar_b, b_scalar, b_min):
+def prior_step(prior, A, B, xhat, v, b_scalar):
     """Prior denoiser over every variable, with damping (step 2 of the module docstring).
 
     Parameters
     ----------
+    prior : PriorUpdate
+        The prior denoiser, damping, guard ``b_min`` and the switch ``scalar_b``.
     A, B : float (C, n)
         Partial sums of ``F^T g`` and ``(F^2)^T (-dg)`` (B unused when
-        ``scalar_b``).  For a lifted state ``n = N M`` (flattened (N, M)).
+        ``prior.scalar_b``).  For a lifted state ``n = N M`` (flattened (N, M)).
     xhat, v : working dtype (n,)
         Updated in place.
-    pr_code : int
-    pr_params : float64 (k,)
-    damping : float in [0, 1)
-    scalar_b : bool
-        Use the one precision ``b_scalar`` for every variable (``variance='scalar'``).
     b_scalar : float
-        ``sbar sum_mu (-dg_mu)`` (unused unless ``scalar_b``).
-    b_min : float
-        Variables whose precision ``b_i`` is not above ``b_min`` keep their
-        ``xhat_i, v_i`` (see the module docstring).
+        ``sbar sum_mu (-dg_mu)``, the precision of every variable when
+        ``prior.scalar_b`` (unused otherwise).
 
     Returns
     -------
     float
         ``sum_i (xhat_i(new) - xhat_i(old))^2`` (as stored).
     """
+    pr_code, pr_params, damping = prior.pr_code, prior.pr_params, prior.damping
+    scalar_b, b_min = prior.scalar_b, prior.b_min
     C, n = A.shape
     acc = 0.0
     for i in prange(n):
@@ -383,8 +531,18 @@ def _channel_row_lifted(code, params, y_mu, g, dg, omega, V):
 
 
 @njit
-def _lifted_rows(F, perm, y, xhat, v, g, dg, omega, V, ch_code, ch_params, full, sbar, lo, hi, A, B, s1, s2):
-    """Rows lo..hi-1 of the fused lifted operator: gathers, channel, scatter into A, B (zeroed here)."""
+def _lifted_rows(data, state, c, lo, hi):
+    """Chunk c, rows lo..hi-1 of the fused lifted operator: gathers, channel, scatter into A[c], B[c].
+
+    A[c], B[c] are zeroed here; S[c] holds the M running sums of the current row.
+    """
+    F, perm, y, ch_code, ch_params = data.F, data.perm, data.y, data.ch_code, data.ch_params
+    full, sbar = data.full, data.sbar
+    xhat, v, g, dg, omega, V = state.xhat, state.v, state.g, state.dg, state.omega, state.V
+    A = state.A[c]
+    B = state.B[c]
+    s1 = state.S[c, 0]
+    s2 = state.S[c, 1]
     N = F.shape[1]
     M = xhat.shape[1]
     for i in range(N):
@@ -424,37 +582,24 @@ def _lifted_rows(F, perm, y, xhat, v, g, dg, omega, V, ch_code, ch_params, full,
 
 
 @pjit
-def lifted_sweep(F, perm, y, xhat, v, g, dg, omega, V, ch_code, ch_params, full, sbar, A, B, S):
+def lifted_sweep(data, state):
     """Fused lifted operator: gathers through ``perm``, channel, scatter into per-thread partials.
 
     Parameters
     ----------
-    F : float64 or float32 (P, N)
-    perm : unsigned int (P, N, M)
-        ``perm[mu, i, m] = pi_mu,i(m)``: factor copy (mu, m) reads weight copy (i, perm[mu, i, m]).
-    y : float64 (P,)
-    xhat, v : working dtype (N, M)
-    g, dg : float64 (P, M)
-        In: previous g (Onsager term); out: new g_out, dg_out.
-    omega, V : float64 (P, M)
-        Out.
-    ch_code : int
-    ch_params : float64 (k,)
-    full : bool
-        True: F^2; False: every F^2 replaced by ``sbar`` (scalar variance).
-    sbar : float
-    A, B : float64 (C, N, M)
-        Out: partial ``F~^T g`` and ``(F~^2)^T (-dg)`` of the C row chunks.
-    S : float64 (C, 2, M)
-        Scratch.
+    data : LiftedData
+        F, the permutations, y, the channel and the variance mode (read only).
+    state : LiftedState
+        Reads ``xhat, v`` and the previous ``g``; writes ``g, dg, omega, V`` and
+        the partial sums ``A, B`` of the ``C = A.shape[0]`` row chunks (one per
+        thread), using ``S`` as scratch.
     """
-    P = F.shape[0]
-    C = A.shape[0]
+    P = data.F.shape[0]
+    C = state.A.shape[0]
     for c in prange(C):
         lo = c * P // C
         hi = (c + 1) * P // C
-        _lifted_rows(F, perm, y, xhat, v, g, dg, omega, V, ch_code, ch_params, full, sbar, lo, hi,
-                     A[c], B[c], S[c, 0], S[c, 1])
+        _lifted_rows(data, state, c, lo, hi)
 
 
 @pjit

@@ -149,6 +149,66 @@ def test_float32_close_to_float64():
     np.testing.assert_allclose(e32, e64, atol=1e-4)
 
 
+# ----------------------------------------------------------------------------- kernels
+def test_kernels_take_named_tuples_and_compute_the_gamp_step():
+    """One dense_sweep + prior_step (and one lifted_sweep) against the GAMP formulas, Gaussian channel/prior.
+
+    P = 11 rows in two chunks: a block of 8 rows and 3 rows one at a time (chunk 0 has 5 rows,
+    chunk 1 has 6).  g_out = (y - omega) / (Delta + V), dg_out = -1 / (Delta + V); the Gaussian
+    prior N(0, rho) gives f_in = r rho / (rho + Sigma), v_in = rho Sigma / (rho + Sigma).
+    """
+    from algorithms.amp import kernels
+
+    rng = np.random.default_rng(40)
+    P, N, C, delta, rho = 11, 5, 2, 0.1, 1.5
+    F = rng.standard_normal((P, N))
+    y = rng.standard_normal(P)
+    x0, v0, g0 = rng.standard_normal(N), rng.uniform(0.5, 1.0, N), rng.standard_normal(P)
+    ch_code, ch_params = GaussianChannel(delta).kernel_spec()
+    pr_code, pr_params = GaussianPrior(rho).kernel_spec()
+    V = F**2 @ v0
+    omega = F @ x0 - V * g0
+    g, dg = (y - omega) / (delta + V), -1.0 / (delta + V)
+    Sigma = 1.0 / ((F**2).T @ (-dg))
+    r = x0 + Sigma * (F.T @ g)
+
+    data = kernels.DenseData(F, y, int(ch_code), ch_params, True)
+    st = kernels.DenseState(x0.copy(), v0.copy(), g0.copy(), np.zeros(P), np.zeros(P), np.zeros(P),
+                            np.zeros((C, N)), np.zeros((C, N)), np.ones(C))
+    kernels.dense_sweep(data, st, 0.0)
+    for got, want in ((st.V, V), (st.omega, omega), (st.g, g), (st.dg, dg), (st.A.sum(0), F.T @ g)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(st.bsum, 0.0)
+    prior = kernels.PriorUpdate(int(pr_code), pr_params, 0.0, 1e-10, False)
+    kernels.prior_step(prior, st.A, st.B, st.xhat, st.v, 0.0)
+    np.testing.assert_allclose(st.xhat, r * rho / (rho + Sigma), rtol=1e-12)
+    np.testing.assert_allclose(st.v, rho * Sigma / (rho + Sigma), rtol=1e-12)
+
+    # scalar variance: V_mu = Vs for every row, bsum holds the chunks' sums of -dg
+    Vs = 0.7
+    st = st._replace(xhat=x0.copy(), g=g0.copy())
+    kernels.dense_sweep(data._replace(full=False), st, Vs)
+    omega_s = F @ x0 - Vs * g0
+    np.testing.assert_allclose(st.omega, omega_s, rtol=1e-12)
+    np.testing.assert_allclose(st.A.sum(0), F.T @ ((y - omega_s) / (delta + Vs)), rtol=1e-12)
+    np.testing.assert_allclose(st.bsum.sum(), P / (delta + Vs), rtol=1e-12)
+
+    # lifted, identity permutations: copy m is the dense sweep from column m of the state
+    M = 3
+    xs, vs, gs = rng.standard_normal((N, M)), rng.uniform(0.5, 1.0, (N, M)), rng.standard_normal((P, M))
+    ident = np.broadcast_to(np.arange(M, dtype=np.uint8), (P, N, M)).copy()
+    lst = kernels.LiftedState(xs, vs, gs.copy(), np.zeros((P, M)), np.zeros((P, M)), np.zeros((P, M)),
+                              np.zeros((C, N, M)), np.zeros((C, N, M)), np.zeros((C, 2, M)))
+    kernels.lifted_sweep(kernels.LiftedData(F, ident, y, int(ch_code), ch_params, True, 0.0), lst)
+    for m in range(M):
+        Vm = F**2 @ vs[:, m]
+        om = F @ xs[:, m] - Vm * gs[:, m]
+        gm = (y - om) / (delta + Vm)
+        np.testing.assert_allclose(lst.omega[:, m], om, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(lst.A.sum(0)[:, m], F.T @ gm, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(lst.B.sum(0)[:, m], (F**2).T @ (1.0 / (delta + Vm)), rtol=1e-12)
+
+
 # ----------------------------------------------------------------------------- oracles
 @pytest.mark.parametrize("fused", [True, False])
 @pytest.mark.parametrize("prior_mean", [0.0, 0.5])
