@@ -1,4 +1,4 @@
-"""AMP against its state evolution at N = 2000, and relaxed BP against AMP (issue 5, line 5).
+"""AMP against its state evolution at N = 2000 and 4000, and relaxed BP against AMP (issue 5, line 5).
 
 Oracles: Bayes-optimal state evolution (algorithms.run_se, itself checked against the
 closed forms and thresholds of SCIENCE.md 5) predicts AMP's overlap with the teacher at
@@ -36,6 +36,41 @@ def test_amp_follows_state_evolution_at_every_iteration(prior_name, alpha):
         assert amp[-1] > 0.999  # above alpha_alg = 1.493: perfect recovery
     if prior_name == "binary" and alpha == 1.2:
         assert amp[-1] < 0.9  # below it: the stuck fixed point
+
+
+@pytest.mark.slow
+def test_amp_at_alpha_1_reaches_the_state_evolution_fixed_point():
+    """Binary perceptron at alpha = 1 (below alpha_IT ~ 1.245: one fixed point, q* = 0.5607).
+
+    AMP from the prior mean (xhat = 0, v = 1; SE from q_0 = 0) is run to convergence
+    (tol 1e-8, about 40 iterations) on three instances with N = P = 4000; the mean of their
+    overlaps xhat . x* / N must follow SE's q_t within 0.03 at every iteration t = 1, 2, ...
+    (history[t - 1] against q[t]) and at the fixed point.  Measured over 10 seeds: one
+    instance's overlap at the fixed point has a standard deviation of 0.005 at N = 4000 (0.011
+    at N = 2000, 0.018 at N = 1000), so the mean of three is within ~0.003 of SE and the
+    tolerance is ten standard deviations (seeds 0-2 give 0.0023 at most).  It fails on wrong
+    answers: SE at alpha = 0.9 or 1.1 (q* = 0.508, 0.614) is 0.053 away, SE one iteration
+    late 0.41 at t = 1, and AMP without its Onsager term (or with half of it) settles near
+    0.38 (0.42) without converging.
+    """
+    alpha, n = 1.0, 4000
+    se = run_se(BinaryPrior(), SignChannel(), alpha, init=0.0, max_iter=200, tol=1e-12)
+    assert se.converged and abs(se.q_final - 0.5607) < 1e-4
+    runs = []
+    for seed in (0, 1, 2):
+        p = perceptron(n, alpha, prior="binary", channel="sign", seed=seed, graph=False)
+        runs.append(run_amp(p, BinaryPrior(), SignChannel(), max_iter=100))
+    assert all(r.converged for r in runs), [r.n_iter for r in runs]
+    T = max(max(r.n_iter for r in runs), se.n_iter)
+
+    def pad(h):  # a converged trajectory stays at its last value
+        return np.concatenate([h, np.full(T - h.size, h[-1])])
+
+    amp = np.mean([pad(np.asarray(r.history["overlap"])) for r in runs], axis=0)
+    q = pad(np.asarray(se.q[1:]))
+    finals = [round(r.overlap, 4) for r in runs]
+    assert abs(amp[-1] - se.q_final) < 0.03, (finals, se.q_final)
+    assert np.max(np.abs(amp - q)) < 0.03, (np.round(amp[:10], 4), np.round(q[:10], 4), finals)
 
 
 @pytest.mark.slow
