@@ -1,7 +1,7 @@
 """GAMP on a dense generalised linear model, on the base graph or on an M-cover of it.
 
 The model is ``y_mu ~ P_out(. | z_mu)`` with ``z = F x`` and ``x_i`` i.i.d. from a
-prior (SCIENCE.md section 5).  One iteration (Rangan's GAMP)::
+prior (docs/theory.md §6.1).  One iteration (Rangan's GAMP)::
 
     V_mu     = sum_i F_mu,i^2 v_i
     omega_mu = sum_i F_mu,i xhat_i - V_mu g_mu              (Onsager term: the previous g)

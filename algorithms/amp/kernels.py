@@ -1,6 +1,6 @@
 """Numba kernels of GAMP: the fused dense sweep, the lifted sweeps and the prior step.
 
-One iteration of GAMP (SCIENCE.md section 5) is two kernel calls:
+One iteration of GAMP (docs/theory.md §6.4) is two kernel calls:
 
 1. a **sweep over the rows** mu of F that reads every entry of F once::
 

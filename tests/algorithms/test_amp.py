@@ -3,7 +3,7 @@
 Oracles: the BLAS reference operator (``fused=False``) iteration by iteration;
 the exact posterior mean of Bayesian linear regression for the Gaussian prior and
 channel; the perfect-recovery and hard phases of the teacher-student perceptron
-(alpha_alg = 1.493, SCIENCE.md section 5); for lifts, M independent base runs
+(alpha_alg = 1.493, docs/theory.md §6.8); for lifts, M independent base runs
 (identity permutations) and the base run (identical copies, any permutations).
 """
 
@@ -237,15 +237,22 @@ def test_perceptron_small():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("alpha, lo, hi", [(2.5, 0.999, 1.0 + 1e-12), (1.0, 0.4, 0.75)])
+@pytest.mark.parametrize("alpha, lo, hi", [(2.5, 0.999, 1.0 + 1e-12), (1.0, 0.49, 0.63)])
 def test_perceptron_N1000(alpha, lo, hi):
-    """N = 1000: perfect recovery above alpha_alg = 1.493, partial recovery at alpha = 1."""
+    """N = 1000: perfect recovery above alpha_alg = 1.493, partial recovery at alpha = 1.
+
+    At alpha = 1 state evolution's fixed point is q = 0.5607 and one N = 1000 instance
+    scatters around it with standard deviation 0.018 (10 seeds): the window is 4 of them.
+    The fused kernel and the BLAS reference run the same iteration.
+    """
     F, y, x = perceptron_data(1000, alpha, seed=7)
-    for fused in (True, False):
-        r = run_amp((F, y), "binary", "sign", truth=x, fused=fused)
+    runs = [run_amp((F, y), "binary", "sign", truth=x, fused=fused) for fused in (True, False)]
+    for r in runs:
         assert r.converged
         assert lo < r.overlap < hi
         assert r.history["overlap"].shape == (r.n_iter,)
+    assert runs[0].n_iter == runs[1].n_iter
+    assert abs(runs[0].overlap - runs[1].overlap) < 1e-9
 
 
 def test_problem_input_uses_the_teacher():

@@ -1,7 +1,7 @@
-"""AMP against its state evolution at N = 2000 and 4000, and relaxed BP against AMP (issue 5, line 5).
+"""AMP against its state evolution at N = 2000 and 4000, and relaxed BP against AMP (docs/theory.md §6).
 
 Oracles: Bayes-optimal state evolution (algorithms.run_se, itself checked against the
-closed forms and thresholds of SCIENCE.md 5) predicts AMP's overlap with the teacher at
+closed forms and thresholds of docs/theory.md §6) predicts AMP's overlap with the teacher at
 every iteration as N -> infinity; relaxed BP on the explicit factor graph and AMP share
 their fixed point up to O(1/sqrt(N)).
 """
