@@ -1,6 +1,6 @@
 """Flooding sum-product on dense tables in scaled linear arithmetic, with exact log-domain fallbacks.
 
-The engine of :func:`algorithms.run_bp` for sum-product flooding (no damping)
+The engine of :func:`algorithms.run_bp` for sum-product flooding (any damping)
 on graphs whose factors are all dense tables.  Messages are kept as
 probabilities, every operand scaled into [0, 1]::
 
@@ -30,15 +30,30 @@ over for that item:
   relative to its maximum, or a product entry below ``TINY`` forms its
   outgoing messages by log-domain sums.
 
+**Damping** mixes the normalised log-messages, ``m <- (1 - g) m_new + g m_old``
+renormalised (libDAI's and PGMax's definition, the log-domain engine's
+:func:`algorithms.bp.kernels.damp_commit`), i.e. per entry
+``p_d(x) = p_new(x)^(1-g) p_old(x)^g / Z``.  Where both messages are linear
+(every entry ``>= TINY``) this is done in place, as soon as the new message is
+normalised: ``k`` nested square roots for a dyadic ``g = m / 2^k`` (``k <=
+DYADIC_MAX_K``; ``sqrt(p_new) sqrt(p_old)`` for ``g = 1/2``), else
+``exp((1 - g) log p_new + g log p_old)``.  It stays linear: by Hoelder's
+inequality ``Z <= 1``, so ``p_d(x) >= p_new(x)^(1-g) p_old(x)^g >= TINY``.
+Where either side is in the log domain (an old message kept in ``logx``, or a
+new one from the fallback), the factor goes to the exact log-domain update,
+which mixes log-messages as the log-domain engine does (``-inf`` on either side
+stays ``-inf``) and renormalises.
+
 The residual is ``max |p_new - p_old|`` over the probabilities of each factor's
-outgoing messages, as in the log-domain engine.
+outgoing messages after damping, as in the log-domain engine.
 
 **Factors are batched by shape.**  Factors with the same arity and the same
 cardinality in every slot (whatever their tables) form a group
 (:func:`shape_groups`); the kernel walks the joint states of the shape once and,
-for each state and slot, runs a tight loop over the group's factors.  No arity or
-cardinality is special-cased: a group of 3-ary ternary tables runs the same code
-as a group of binary pairwise ones.
+for each state and slot, runs a tight loop over the group's factors.  No factor
+type is special-cased; one shape is: a group of 2 x 2 tables (decided by shape)
+skips the gather and the odometer and updates each factor with its eight
+products directly -- the same sums in the same order, so the same bits.
 """
 
 from __future__ import annotations
@@ -55,7 +70,7 @@ from . import kernels
 __all__ = [
     "TINY", "SCALED", "ScaledEngine", "ScaledState", "TableBlock", "table_block", "linear_tables",
     "ShapeGroups", "shape_groups", "var_linear", "scaled_update", "fallback_range", "to_log", "init_state",
-    "exact_unary",
+    "exact_unary", "ScaledGraph", "ScaledMessages", "TableArrays", "Damping", "damping_of",
 ]
 
 #: Smallest product or sum accepted from linear arithmetic; below it the item is
@@ -64,6 +79,36 @@ TINY = 1e-250
 LOG_TINY = math.log(TINY)
 
 CHUNK = 512  # factors per parallel task (scratch rows of this length stay in L1)
+#: Largest k of a damping m / 2^k done by nested square roots (beyond it, exp and log).
+DYADIC_MAX_K = 2
+
+class TableArrays(NamedTuple):
+    """The arrays of a block of dense tables that the kernels read (one argument, not nine).
+
+    Attributes
+    ----------
+    ids, task_lo, task_hi, task_group : int64
+        :class:`ShapeGroups` (factor ids grouped by shape; the parallel tasks).
+    g_cards : int64 (n_groups, max_arity)
+        ``ShapeGroups.cards``.
+    g_arity : int64 (n_groups,)
+    tab_ptr : int64 (n_tables + 1,)
+    tab_lin : float64 (total,)
+        Each table scaled to max 1 (:func:`linear_tables`).
+    tab_logp : float64 (total,)
+        The log-tables (exact fallbacks).
+    """
+
+    ids: np.ndarray
+    task_lo: np.ndarray
+    task_hi: np.ndarray
+    task_group: np.ndarray
+    g_cards: np.ndarray
+    g_arity: np.ndarray
+    tab_ptr: np.ndarray
+    tab_lin: np.ndarray
+    tab_logp: np.ndarray
+
 
 class TableBlock(NamedTuple):
     """A block of dense tables offered to the scaled engine: factors lo..hi-1 grouped by shape."""
@@ -71,9 +116,7 @@ class TableBlock(NamedTuple):
     lo: int
     hi: int
     groups: ShapeGroups
-    tab_ptr: np.ndarray  # int64 (n_tables + 1,)
-    tab_lin: np.ndarray  # float64 (total,): each table scaled to max 1
-    tab_logp: np.ndarray  # float64 (total,): the log-tables (exact fallbacks)
+    arrays: TableArrays
 
     @property
     def engine(self):
@@ -83,15 +126,46 @@ class TableBlock(NamedTuple):
 def table_block(graph, t, config):
     """The :class:`TableBlock` of block t (a dense-table type), or None when the engine does not apply.
 
-    Needs ``config.scaled_tables``, sum-product and no damping.
+    Needs ``config.scaled_tables`` and sum-product (any damping).
     """
-    if not (config.scaled_tables and config.mode == "sum" and config.damping == 0.0):
+    if not (config.scaled_tables and config.mode == "sum"):
         return None
     p = graph.params[t]
     lo, hi = int(graph.type_ptr[t]), int(graph.type_ptr[t + 1])
-    groups = shape_groups(graph.fac_ptr, graph.edge_var, graph.card, lo, hi)
+    sg = shape_groups(graph.fac_ptr, graph.edge_var, graph.card, lo, hi)
     logp = np.asarray(p["logp"])
-    return TableBlock(lo, hi, groups, np.asarray(p["ptr"]), linear_tables(logp, np.asarray(p["ptr"])), logp)
+    ptr = np.asarray(p["ptr"])
+    arrays = TableArrays(sg.ids, sg.task_lo, sg.task_hi, sg.task_group, sg.cards, sg.arity, ptr,
+                         linear_tables(logp, ptr), logp)
+    return TableBlock(lo, hi, sg, arrays)
+
+
+class Damping(NamedTuple):
+    """How the kernels damp (:func:`damping_of`): ``mode`` 0 none, 1 dyadic (``k`` nested square
+    roots over the bits ``bits`` of 1 - g), 2 any other g (exp and log); ``g`` the damping."""
+
+    mode: int
+    k: int
+    bits: int
+    g: float
+
+
+def damping_of(g: float) -> Damping:
+    """The :class:`Damping` of a damping value g in [0, 1).
+
+    Examples
+    --------
+    >>> damping_of(0.0).mode, damping_of(0.5), damping_of(0.3).mode
+    (0, Damping(mode=1, k=1, bits=1, g=0.5), 2)
+    """
+    if g == 0.0:
+        return Damping(0, 0, 0, 0.0)
+    for k in range(1, DYADIC_MAX_K + 1):
+        m = g * 2**k
+        if m == int(m):
+            a = 2**k - int(m)  # 1 - g = a / 2^k; bit j - 1 of bits is the j-th binary digit of 1 - g
+            return Damping(1, k, sum(1 << (j - 1) for j in range(1, k + 1) if (a >> (k - j)) & 1), float(g))
+    return Damping(2, 0, 0, float(g))
 
 
 def linear_tables(logp: np.ndarray, ptr: np.ndarray) -> np.ndarray:
@@ -227,62 +301,118 @@ def shape_groups(fac_ptr, edge_var, card, lo: int, hi: int, chunk: int = CHUNK) 
     )
 
 
+class ScaledGraph(NamedTuple):
+    """The graph arrays of the scaled engine's kernels.
+
+    Attributes
+    ----------
+    var_ptr, var_edges, fac_ptr, edge_var, card, fac_param : int64
+        As in :class:`fgraph.compiled.CompiledGraph`.
+    var_unary : float64 (n_var, q_max)
+        Log unary factors (-inf padding).
+    ulin : float64 (n_var, q_max)
+        Scaled unary factors (:func:`exact_unary`).
+    vlog : bool (n_var,)
+        Variables that always take log-domain sums.
+    """
+
+    var_ptr: np.ndarray
+    var_edges: np.ndarray
+    fac_ptr: np.ndarray
+    edge_var: np.ndarray
+    card: np.ndarray
+    fac_param: np.ndarray
+    var_unary: np.ndarray
+    ulin: np.ndarray
+    vlog: np.ndarray
+
+
+class ScaledMessages(NamedTuple):
+    """The message state and scratch of the scaled engine.
+
+    Attributes
+    ----------
+    prob : float64 (n_edge, q_max)
+        Factor messages as probabilities (exact where not ``eflag``; entries >= TINY).
+    logx : float64 (n_edge, q_max)
+        Exact normalised log-messages of the edges flagged in ``eflag``.
+    eflag : bool (n_edge,)
+    W : float64 (n_edge, q_max)
+        Variable-to-factor messages scaled to max 1 (0 for hard zeros and padding).
+    v2f : float64 (n_edge, q_max)
+        Exact log v2f (max 0) where ``vexact``.
+    vexact : bool (n_edge,)
+    lnew, work : float64 (n_edge, q_max)
+        Scratch of the log-domain fallback (new log-messages; enumeration sums).
+    res : float64 (n_fac,)
+        Residual of each factor's last update.
+    flag : bool (n_fac,)
+        Factors left for :func:`fallback_range`.
+    """
+
+    prob: np.ndarray
+    logx: np.ndarray
+    eflag: np.ndarray
+    W: np.ndarray
+    v2f: np.ndarray
+    vexact: np.ndarray
+    lnew: np.ndarray
+    work: np.ndarray
+    res: np.ndarray
+    flag: np.ndarray
+
+
 # ----------------------------------------------------------------- variable side
 @njit(inline="always")
-def _log_msg(e, x, prob, logx, eflag):
+def _log_msg(e, x, m):
     """Exact log-message of edge e, state x: kept in logx when flagged, else log of prob (>= TINY)."""
-    if eflag[e]:
-        return logx[e, x]
-    p = prob[e, x]
+    if m.eflag[e]:
+        return m.logx[e, x]
+    p = m.prob[e, x]
     return np.log(p) if p > 0.0 else kernels.NEG_INF
 
 
 @njit
-def _var_log(i, var_ptr, var_edges, var_unary, card, prob, logx, eflag, v2f, W, vexact):
-    """Variable i by log-domain sums: exact v2f (max 0) in v2f, its exp in W, vexact set.
+def _var_log(i, g, m):
+    """Variable i by log-domain sums: exact v2f (max 0) in m.v2f, its exp in m.W, vexact set.
 
     The exact incoming log-messages are first written into W's rows of i's edges
     (rows this variable owns), so the log-domain engine's own cavity kernel
     :func:`algorithms.bp.kernels._var_one` forms the sums; W is then overwritten
     with their exponentials.
     """
-    q = card[i]
-    for k in range(var_ptr[i], var_ptr[i + 1]):
-        e = var_edges[k]
+    q = g.card[i]
+    W = m.W
+    for k in range(g.var_ptr[i], g.var_ptr[i + 1]):
+        e = g.var_edges[k]
         for x in range(q):
-            W[e, x] = _log_msg(e, x, prob, logx, eflag)
-    kernels._var_one(i, var_ptr, var_edges, var_unary, card, W, v2f, True)
-    for k in range(var_ptr[i], var_ptr[i + 1]):
-        e = var_edges[k]
+            W[e, x] = _log_msg(e, x, m)
+    kernels._var_one(i, g.var_ptr, g.var_edges, g.var_unary, g.card, W, m.v2f, True)
+    for k in range(g.var_ptr[i], g.var_ptr[i + 1]):
+        e = g.var_edges[k]
         for x in range(q):
-            v = v2f[e, x]
+            v = m.v2f[e, x]
             W[e, x] = np.exp(v) if v != kernels.NEG_INF else 0.0
-        vexact[e] = True
+        m.vexact[e] = True
 
 
 VAR_CHUNK = 1024  # variables per parallel task of var_linear (one scratch per task)
 
 
 @pjit
-def var_linear(var_ptr, var_edges, var_unary, ulin, vlog, card, prob, logx, eflag, v2f, W, vexact):
-    """All variable-to-factor messages W (max 1) from the factor messages (each thread owns its variables).
+def var_linear(g, m):
+    """All variable-to-factor messages ``m.W`` (max 1) from the factor messages (threads own variables).
 
     Parameters
     ----------
-    ulin : ndarray of float64, shape (n_var, q_max)
-        Scaled unary factors (:func:`exact_unary`).
-    vlog : ndarray of bool, shape (n_var,)
-        Variables that always take log-domain sums.
-    prob, logx : ndarray of float64, shape (n_edge, q_max)
-        Factor messages: probabilities, and exact log-messages where ``eflag``.
-    eflag : ndarray of bool, shape (n_edge,)
-    v2f : ndarray of float64, shape (n_edge, q_max)
-        Output, only where ``vexact``: exact log v2f (max 0).
-    W : ndarray of float64, shape (n_edge, q_max)
-        Output: v2f as scaled probabilities (max 1, 0 beyond a card).
-    vexact : ndarray of bool, shape (n_edge,)
-        Output: whether ``v2f`` holds the exact log-message of the edge.
+    g : ScaledGraph
+    m : ScaledMessages
+        Reads ``prob``, ``logx``, ``eflag``; writes ``W`` (0 beyond a card),
+        ``vexact`` and, where ``vexact``, the exact log v2f (max 0) in ``v2f``.
     """
+    # locals, not attribute reads inside the prange body (parfors lowering of tuple fields)
+    card, ulin, vlog, var_ptr, var_edges = g.card, g.ulin, g.vlog, g.var_ptr, g.var_edges
+    prob, W, eflag, vexact = m.prob, m.W, m.eflag, m.vexact
     n_var = card.shape[0]
     q_max = W.shape[1]
     n_chunk = (n_var + VAR_CHUNK - 1) // VAR_CHUNK
@@ -314,13 +444,13 @@ def var_linear(var_ptr, var_edges, var_unary, ulin, vlog, card, prob, logx, efla
                     a0 *= prob[e, 0]
                     a1 *= prob[e, 1]
                     exact |= (v0 < TINY and u0 > 0.0) or (v1 < TINY and u1 > 0.0)
-                    m = v0 if v0 > v1 else v1
-                    inv = 1.0 / m if m >= TINY else 0.0  # below TINY: exact path anyway
+                    mx = v0 if v0 > v1 else v1
+                    inv = 1.0 / mx if mx >= TINY else 0.0  # below TINY: exact path anyway
                     W[e, 0] = v0 * inv
                     W[e, 1] = v1 * inv
                     vexact[e] = False
                 if exact:
-                    _var_log(i, var_ptr, var_edges, var_unary, card, prob, logx, eflag, v2f, W, vexact)
+                    _var_log(i, g, m)
                 continue
             # prefix products, then suffix products with each row scaled to max 1 as
             # soon as it is complete; every factor is <= 1, so products only shrink
@@ -336,26 +466,117 @@ def var_linear(var_ptr, var_edges, var_unary, ulin, vlog, card, prob, logx, efla
                 acc[x] = 1.0
             for k in range(hi - 1, lo - 1, -1):
                 e = var_edges[k]
-                m = 0.0
+                mx = 0.0
                 for x in range(q):
                     v = W[e, x] * acc[x]
                     acc[x] *= prob[e, x]
                     W[e, x] = v
-                    m = v if v > m else m
+                    mx = v if v > mx else mx
                     # below TINY without an exact zero in the unary: possible underflow
                     exact |= v < TINY and ulin[i, x] > 0.0
-                inv = 1.0 / m if m >= TINY else 0.0  # below TINY: exact path anyway
+                inv = 1.0 / mx if mx >= TINY else 0.0  # below TINY: exact path anyway
                 for x in range(q):
                     W[e, x] *= inv
                 vexact[e] = False
             if exact:
-                _var_log(i, var_ptr, var_edges, var_unary, card, prob, logx, eflag, v2f, W, vexact)
+                _var_log(i, g, m)
 
 
 # ----------------------------------------------------------------- factor side
+@njit(inline="always")
+def _mix(pn, po, mode, dk, dbits, g):
+    """The damped (unnormalised) entry ``pn^(1-g) po^g`` of two linear entries (both >= TINY).
+
+    Square roots of each factor, not of their product (which may underflow:
+    both are only known to be >= TINY); the result is >= TINY.
+    """
+    if mode == 0:
+        return pn
+    if mode == 1:
+        v = po
+        for j in range(dk, 0, -1):
+            v = np.sqrt(pn if (dbits >> (j - 1)) & 1 else po) * np.sqrt(v)
+        return v
+    return np.exp((1.0 - g) * np.log(pn) + g * np.log(po))
+
+
+@njit(inline="always")
+def _commit_edge(e, q, c, off, i, prob, mode, dk, dbits, g):
+    """Damp the normalised new message ``c[off:off + q, i]`` of edge e against ``prob[e]``, write it, return
+    the largest probability change.  Undamped it is written as is (no renormalisation)."""
+    r = 0.0
+    if mode == 0:
+        for x in range(q):
+            v = c[off + x, i]
+            dlt = abs(v - prob[e, x])
+            r = dlt if dlt > r else r
+            prob[e, x] = v
+        return r
+    s = 0.0
+    for x in range(q):
+        v = _mix(c[off + x, i], prob[e, x], mode, dk, dbits, g)
+        c[off + x, i] = v
+        s += v
+    inv = 1.0 / s
+    for x in range(q):
+        v = c[off + x, i] * inv
+        dlt = abs(v - prob[e, x])
+        r = dlt if dlt > r else r
+        prob[e, x] = v
+    return r
+
+
 @njit
-def _group_task(ids, i_lo, i_hi, cs, fac_ptr, fac_param, tab_ptr, tab_lin, W, prob, eflag, res, flag, e0s,
-                bases, suf, wl, acc, xs, offs):
+def _pair22_task(t, i_lo, i_hi, g, m, mode, dk, dbits, gam, cbuf):
+    """Factors ids[i_lo:i_hi] of a group of 2 x 2 tables, one at a time; returns the number flagged.
+
+    The same sums as :func:`_group_task`, in the same order (``sum_x1 P[x0, x1]
+    W_1(x1)`` to slot 0, ``sum_x0 P[x0, x1] W_0(x0)`` to slot 1), without the
+    gather and the odometer.  ``cbuf`` (2, 1) is scratch of :func:`_commit_edge`.
+    """
+    n_flag = 0
+    W = m.W
+    prob = m.prob
+    for j in range(i_lo, i_hi):
+        a = t.ids[j]
+        e0 = g.fac_ptr[a]
+        e1 = e0 + 1
+        b = t.tab_ptr[g.fac_param[a]]
+        p00 = t.tab_lin[b]
+        p01 = t.tab_lin[b + 1]
+        p10 = t.tab_lin[b + 2]
+        p11 = t.tab_lin[b + 3]
+        w00 = W[e0, 0]
+        w01 = W[e0, 1]
+        w10 = W[e1, 0]
+        w11 = W[e1, 1]
+        c00 = p00 * w10 + p01 * w11
+        c01 = p10 * w10 + p11 * w11
+        c10 = p00 * w00 + p10 * w01
+        c11 = p01 * w00 + p11 * w01
+        low = c00 < TINY or c01 < TINY or c10 < TINY or c11 < TINY
+        if mode != 0:
+            low = low or m.eflag[e0] or m.eflag[e1]
+        m.flag[a] = low
+        if low:
+            n_flag += 1
+            continue
+        s0 = 1.0 / (c00 + c01)
+        s1 = 1.0 / (c10 + c11)
+        cbuf[0, 0] = c00 * s0
+        cbuf[1, 0] = c01 * s0
+        r0 = _commit_edge(e0, 2, cbuf, 0, 0, prob, mode, dk, dbits, gam)
+        cbuf[0, 0] = c10 * s1
+        cbuf[1, 0] = c11 * s1
+        r1 = _commit_edge(e1, 2, cbuf, 0, 0, prob, mode, dk, dbits, gam)
+        m.eflag[e0] = False
+        m.eflag[e1] = False
+        m.res[a] = r0 if r0 > r1 else r1
+    return n_flag
+
+
+@njit
+def _group_task(t, i_lo, i_hi, cs, g, m, mode, dk, dbits, gam, e0s, bases, suf, wl, acc, xs, offs):
     """Update the factors ids[i_lo:i_hi], all of one shape (slot cards ``cs``); returns the number flagged.
 
     The incoming messages are first gathered into ``wl[off_k + x, i]`` (slot
@@ -367,10 +588,14 @@ def _group_task(ids, i_lo, i_hi, cs, fac_ptr, fac_param, tab_ptr, tab_lin, W, pr
     ``suf[k]`` -- the table entry times every other slot's message, without
     division -- summed into ``acc[off_k + x_k]``.
 
-    A factor with an output entry below ``TINY`` is flagged (flag[a] = True)
-    and left for :func:`fallback_range`; otherwise its rows are normalised into
-    ``prob``, res[a] = max |p_new - p_old|, and its edges are unflagged.
+    A factor with an output entry below ``TINY`` (or, damped, an old message
+    in the log domain) is flagged (flag[a] = True) and left for
+    :func:`fallback_range`; otherwise its rows are normalised, damped into
+    ``prob`` (:func:`_commit_edge`), res[a] = max |p_new - p_old|, and its
+    edges are unflagged.
     """
+    W = m.W
+    ids = t.ids
     d = cs.shape[0]
     n = i_hi - i_lo
     size = 1
@@ -379,8 +604,8 @@ def _group_task(ids, i_lo, i_hi, cs, fac_ptr, fac_param, tab_ptr, tab_lin, W, pr
         xs[k] = 0
     for i in range(n):
         a = ids[i_lo + i]
-        e0s[i] = fac_ptr[a]
-        bases[i] = tab_ptr[fac_param[a]]
+        e0s[i] = g.fac_ptr[a]
+        bases[i] = t.tab_ptr[g.fac_param[a]]
     off = 0
     for k in range(d):
         for x in range(cs[k]):
@@ -389,6 +614,7 @@ def _group_task(ids, i_lo, i_hi, cs, fac_ptr, fac_param, tab_ptr, tab_lin, W, pr
                 acc[off + x, i] = 0.0
         offs[k] = off
         off += cs[k]
+    tab_lin = t.tab_lin
     for s in range(size):
         if s > 0:  # odometer: next joint state, last digit fastest
             k = d - 1
@@ -413,9 +639,9 @@ def _group_task(ids, i_lo, i_hi, cs, fac_ptr, fac_param, tab_ptr, tab_lin, W, pr
         # the running prefix (row d - 1 of suf, free here) starts at the table entry
         r0 = xs[0]
         for i in range(n):
-            t = tab_lin[bases[i] + s]
-            acc[r0, i] += t * suf[0, i]
-            suf[d - 1, i] = t * wl[r0, i]
+            tv = tab_lin[bases[i] + s]
+            acc[r0, i] += tv * suf[0, i]
+            suf[d - 1, i] = tv * wl[r0, i]
         for k in range(1, d - 1):
             rk = offs[k] + xs[k]
             for i in range(n):
@@ -445,78 +671,91 @@ def _group_task(ids, i_lo, i_hi, cs, fac_ptr, fac_param, tab_ptr, tab_lin, W, pr
     n_flag = 0
     for i in range(n):
         a = ids[i_lo + i]
+        e0 = e0s[i]
         low = suf[0, i] != 0.0
-        flag[a] = low
+        if mode != 0:
+            for k in range(d):
+                low = low or m.eflag[e0 + k]
+        m.flag[a] = low
         if low:
             n_flag += 1
             continue
-        e0 = e0s[i]
         r = 0.0
         off = 0
         for k in range(d):
             e = e0 + k
-            for x in range(cs[k]):
-                v = acc[off + x, i]
-                dlt = abs(v - prob[e, x])
-                r = dlt if dlt > r else r
-                prob[e, x] = v
-            eflag[e] = False
+            rk = _commit_edge(e, cs[k], acc, off, i, m.prob, mode, dk, dbits, gam)
+            r = rk if rk > r else r
+            m.eflag[e] = False
             off += cs[k]
-        res[a] = r
+        m.res[a] = r
     return n_flag
 
 
 @pjit
-def scaled_update(ids, task_lo, task_hi, task_group, g_cards, g_arity, fac_ptr, fac_param, tab_ptr, tab_lin,
-                  W, prob, eflag, res, flag):
-    """Scaled-linear update of every factor of :class:`ShapeGroups`; returns the number flagged.
+def scaled_update(g, t, m, mode, dk, dbits, gam):
+    """Scaled-linear update of every factor of a table block; returns the number flagged.
 
     Parameters
     ----------
-    ids, task_lo, task_hi, task_group, g_cards, g_arity : ndarray of int64
-        The fields of :class:`ShapeGroups` (``g_cards`` is ``cards``).
-    W : ndarray of float64, shape (n_edge, q_max)
-        Variable-to-factor messages scaled to max 1 (0 for hard zeros and padding).
-    prob : ndarray of float64, shape (n_edge, q_max)
-        Factor messages as probabilities; overwritten with the new ones.
-    eflag : ndarray of bool, shape (n_edge,)
-        Cleared on the edges of every factor updated here.
-    res : ndarray of float64, shape (n_fac,)
-        Output: per-factor residual max |p_new - p_old|.
-    flag : ndarray of bool, shape (n_fac,)
-        Output: True where the factor needs :func:`fallback_range`.
+    g : ScaledGraph
+    t : TableArrays
+    m : ScaledMessages
+        Reads ``W`` (variable-to-factor messages scaled to max 1), damps the new
+        messages into ``prob`` (old ``eflag`` read when damped, cleared on the
+        edges updated here), writes ``res`` and ``flag`` (True where the factor
+        needs :func:`fallback_range`).
+    mode, dk, dbits : int
+        :class:`Damping` (``mode`` 0 none, 1 dyadic, 2 exp/log).
+    gam : float
+        The damping.
     """
-    n_task = task_lo.shape[0]
-    d_max = max(g_cards.shape[1], 1)
+    n_task = t.task_lo.shape[0]
+    d_max = max(t.g_cards.shape[1], 1)
     n_flag = 0
-    for t in prange(n_task):
-        gi = task_group[t]
-        cs = g_cards[gi, : g_arity[gi]]
-        m = task_hi[t] - task_lo[t]
-        rows = max(int(np.sum(cs)), 1)
-        e0s = np.empty(m, dtype=np.int64)
-        bases = np.empty(m, dtype=np.int64)
-        suf = np.empty((d_max, m))
-        wl = np.empty((rows, m))
-        acc = np.empty((rows, m))
-        xs = np.empty(d_max, dtype=np.int64)
-        offs = np.empty(d_max, dtype=np.int64)
-        n_flag += _group_task(ids, task_lo[t], task_hi[t], cs, fac_ptr, fac_param, tab_ptr, tab_lin, W, prob,
-                              eflag, res, flag, e0s, bases, suf, wl, acc, xs, offs)
+    for k in prange(n_task):
+        gi = t.task_group[k]
+        cs = t.g_cards[gi, : t.g_arity[gi]]
+        i_lo = t.task_lo[k]
+        i_hi = t.task_hi[k]
+        if cs.shape[0] == 2 and cs[0] == 2 and cs[1] == 2:
+            got = _pair22_task(t, i_lo, i_hi, g, m, mode, dk, dbits, gam, np.empty((2, 1)))
+        else:
+            n = i_hi - i_lo
+            rows = max(int(np.sum(cs)), 1)
+            e0s = np.empty(n, dtype=np.int64)
+            bases = np.empty(n, dtype=np.int64)
+            suf = np.empty((d_max, n))
+            wl = np.empty((rows, n))
+            acc = np.empty((rows, n))
+            xs = np.empty(d_max, dtype=np.int64)
+            offs = np.empty(d_max, dtype=np.int64)
+            got = _group_task(t, i_lo, i_hi, cs, g, m, mode, dk, dbits, gam, e0s, bases, suf, wl, acc, xs,
+                              offs)
+        n_flag += got
     return n_flag
 
 
 @pjit
-def fallback_range(lo, hi, fac_ptr, edge_var, card, fac_param, tab_ptr, tab_logp, W, v2f, vexact, prob, logx,
-                   eflag, work, res, flag):
-    """Exact log-domain update of the flagged factors in lo..hi-1.
+def fallback_range(lo, hi, g, t, m, gam):
+    """Exact log-domain update of the flagged factors in lo..hi-1, damped by ``gam``.
 
     The incoming log-messages are the exact ones where ``vexact``, else
     ``log W`` (exact: those entries are 0 or at least ``TINY``).  The new
-    log-messages go to ``logx`` (their edges flagged in ``eflag``), their
-    probabilities to ``prob``, and the residual against the old ``prob`` to
-    ``res``.
+    log-messages (``m.lnew``) are mixed with the old ones (``logx`` where
+    flagged, else ``log prob``) as the log-domain engine does (-inf on either
+    side stays -inf) and renormalised; they go to ``logx`` (their edges flagged
+    in ``eflag``), their probabilities to ``prob``, and the residual against
+    the old ``prob`` to ``res``.
     """
+    fac_ptr = g.fac_ptr
+    card = g.card
+    edge_var = g.edge_var
+    fac_param = g.fac_param
+    tab_ptr = t.tab_ptr
+    tab_logp = t.tab_logp
+    W, v2f, vexact, lnew, work = m.W, m.v2f, m.vexact, m.lnew, m.work
+    prob, logx, eflag, res, flag = m.prob, m.logx, m.eflag, m.res, m.flag
     d = kernels.max_arity(lo, hi, fac_ptr)
     n_chunk = (hi - lo + CHUNK - 1) // CHUNK
     for c in prange(n_chunk):
@@ -530,12 +769,26 @@ def fallback_range(lo, hi, fac_ptr, edge_var, card, fac_param, tab_ptr, tab_logp
                     for x in range(card[edge_var[e]]):
                         w = W[e, x]
                         v2f[e, x] = np.log(w) if w > 0.0 else kernels.NEG_INF
-            kernels._table_one(a, fac_ptr, edge_var, card, fac_param, tab_ptr, tab_logp, v2f, logx, work, xs,
+            kernels._table_one(a, fac_ptr, edge_var, card, fac_param, tab_ptr, tab_logp, v2f, lnew, work, xs,
                                cs, False)
             r = 0.0
             for e in range(fac_ptr[a], fac_ptr[a + 1]):
-                for x in range(card[edge_var[e]]):
-                    v = logx[e, x]
+                q = card[edge_var[e]]
+                if gam > 0.0:
+                    for x in range(q):
+                        u = lnew[e, x]
+                        if eflag[e]:
+                            b = logx[e, x]
+                        else:
+                            b = np.log(prob[e, x]) if prob[e, x] > 0.0 else kernels.NEG_INF
+                        if u == kernels.NEG_INF or b == kernels.NEG_INF:
+                            lnew[e, x] = kernels.NEG_INF
+                        else:
+                            lnew[e, x] = (1.0 - gam) * u + gam * b
+                    kernels.normalize_at(lnew, e, q, False)
+                for x in range(q):
+                    v = lnew[e, x]
+                    logx[e, x] = v
                     p = np.exp(v) if v != kernels.NEG_INF else 0.0
                     dlt = abs(p - prob[e, x])
                     r = dlt if dlt > r else r
@@ -582,8 +835,8 @@ class ScaledEngine:
     name = "scaled"
 
     def accepts(self, graph, config) -> bool:
-        """Graph-wide conditions: sum-product without damping, at least one factor."""
-        return config.mode == "sum" and config.damping == 0.0 and graph.n_fac > 0
+        """Graph-wide conditions: sum-product, at least one factor (any damping)."""
+        return config.mode == "sum" and graph.n_fac > 0
 
     def run(self, graph, blocks, config, f2v, report):
         """Iterate from the log-messages ``f2v`` and write the final ones back.
@@ -595,28 +848,24 @@ class ScaledEngine:
         card_e = graph.card[graph.edge_var]
         prob, logx, eflag = init_state(f2v, card_e)
         ulin, vlog = exact_unary(graph.var_unary, graph.card)
-        v2f = np.full_like(f2v, -np.inf)
-        work = np.zeros_like(f2v)
-        W = np.zeros_like(f2v)
-        vexact = np.zeros(graph.n_edge, dtype=np.bool_)
-        res = np.zeros(graph.n_fac)
-        flag = np.zeros(graph.n_fac, dtype=np.bool_)
+        g = ScaledGraph(graph.var_ptr, graph.var_edges, graph.fac_ptr, graph.edge_var, graph.card,
+                        graph.fac_param, graph.var_unary, ulin, vlog)
+        m = ScaledMessages(prob=prob, logx=logx, eflag=eflag, W=np.zeros_like(f2v),
+                           v2f=np.full_like(f2v, -np.inf), vexact=np.zeros(graph.n_edge, dtype=np.bool_),
+                           lnew=np.full_like(f2v, -np.inf), work=np.zeros_like(f2v),
+                           res=np.zeros(graph.n_fac), flag=np.zeros(graph.n_fac, dtype=np.bool_))
+        dmp = damping_of(config.damping)
         state = ScaledState(prob, logx, eflag, card_e)
         history, converged, stopped = [], False, False
         for it in range(config.max_iter):
-            var_linear(graph.var_ptr, graph.var_edges, graph.var_unary, ulin, vlog, graph.card, prob, logx,
-                       eflag, v2f, W, vexact)
+            var_linear(g, m)
             n_fb = 0
             for b in blocks:
-                sg = b.groups
-                n_fb += scaled_update(sg.ids, sg.task_lo, sg.task_hi, sg.task_group, sg.cards, sg.arity,
-                                      graph.fac_ptr, graph.fac_param, b.tab_ptr, b.tab_lin, W, prob, eflag,
-                                      res, flag)
+                n_fb += scaled_update(g, b.arrays, m, dmp.mode, dmp.k, dmp.bits, dmp.g)
             if n_fb:  # factors with an output entry below TINY: exact log-domain update
                 for b in blocks:
-                    fallback_range(b.lo, b.hi, graph.fac_ptr, graph.edge_var, graph.card, graph.fac_param,
-                                   b.tab_ptr, b.tab_logp, W, v2f, vexact, prob, logx, eflag, work, res, flag)
-            r = float(res.max())
+                    fallback_range(b.lo, b.hi, g, b.arrays, m, dmp.g)
+            r = float(m.res.max())
             history.append(r)
             converged = r < config.tol
             if report(it + 1, r, state):

@@ -179,11 +179,11 @@ def test_threads_give_identical_messages():
     np.testing.assert_array_equal(a.f2v, b.f2v)
 
 
-def test_applies_only_to_undamped_sum_product_flooding_on_tables():
+def test_applies_only_to_sum_product_flooding_on_tables():
     g = random_tables(1)
     assert _runs_scaled(g, BPConfig())
-    for cfg in (BPConfig(mode="max"), BPConfig(damping=0.3), BPConfig(schedule="sequential"),
-                BPConfig(scaled_tables=False)):
+    assert _runs_scaled(g, BPConfig(damping=0.3))  # damping: test_bp_damping.py
+    for cfg in (BPConfig(mode="max"), BPConfig(schedule="sequential"), BPConfig(scaled_tables=False)):
         assert not _runs_scaled(g, cfg)
     gi = FactorGraph()
     gi.add_variables(2)
@@ -217,20 +217,14 @@ def test_kernels_flag_underflow_instead_of_returning_it():
     g.add_variables(2)
     g.add_factor([0, 1], log_table=[[0.0, -700.0], [-700.0, -1.0]])
     c = g.compile()
-    p = c.params[0]
-    lin = bp_scaled.linear_tables(p["logp"], p["ptr"])
-    sg = bp_scaled.shape_groups(c.fac_ptr, c.edge_var, c.card, 0, c.n_fac)
+    block = bp_scaled.table_block(c, 0, BPConfig())
     # each incoming message certain to 600 nats: c(1) = e^-700 + e^-1 1e-260 < TINY
     W = np.array([[1.0, 1e-260], [1.0, 1e-260]])
-    prob = np.full((2, 2), 0.5)
-    eflag = np.zeros(2, dtype=bool)
-    res = np.zeros(1)
-    flag = np.zeros(1, dtype=bool)
+    m = _messages(c, prob=np.full((2, 2), 0.5), W=W)
     with threads(1):
-        n = bp_scaled.scaled_update(sg.ids, sg.task_lo, sg.task_hi, sg.task_group, sg.cards, sg.arity,
-                                    c.fac_ptr, c.fac_param, p["ptr"], lin, W, prob, eflag, res, flag)
-    assert n == 1 and flag[0]
-    np.testing.assert_array_equal(prob, 0.5)  # untouched: the fallback owns this factor
+        n = bp_scaled.scaled_update(_graph(c), block.arrays, m, 0, 0, 0, 0.0)
+    assert n == 1 and m.flag[0]
+    np.testing.assert_array_equal(m.prob, 0.5)  # untouched: the fallback owns this factor
 
     # a variable whose product of messages underflows takes log-domain sums
     g = FactorGraph()
@@ -238,18 +232,29 @@ def test_kernels_flag_underflow_instead_of_returning_it():
     for j in (1, 2, 3):
         g.add_factor([0, j], np.ones((2, 2)))
     c = g.compile()
-    ulin, vlog = bp_scaled.exact_unary(c.var_unary, c.card)
     probs = np.tile([0.5, 0.5], (c.n_edge, 1))
     to0 = c.var_edges[c.var_ptr[0] : c.var_ptr[1]]
     probs[to0] = [1.0, 1e-200]  # each message to variable 0 certain to 460 nats
-    W = np.zeros_like(probs)
-    v2f = np.full_like(probs, -np.inf)
-    vexact = np.zeros(c.n_edge, dtype=bool)
+    m = _messages(c, prob=probs)
     with threads(1):
-        bp_scaled.var_linear(c.var_ptr, c.var_edges, c.var_unary, ulin, vlog, c.card, probs, np.log(probs),
-                             np.zeros(c.n_edge, dtype=bool), v2f, W, vexact)
-    assert vexact[to0].all() and not np.delete(vexact, to0).any()
+        bp_scaled.var_linear(_graph(c), m)
+    assert m.vexact[to0].all() and not np.delete(m.vexact, to0).any()
     # the product of two messages is 1e-400: exact in the log domain, 0 in W
-    np.testing.assert_allclose(v2f[to0, 1], 2 * np.log(1e-200), rtol=1e-14)
-    np.testing.assert_array_equal(v2f[to0, 0], 0.0)
-    np.testing.assert_array_equal(W[to0], [[1.0, 0.0]] * 3)
+    np.testing.assert_allclose(m.v2f[to0, 1], 2 * np.log(1e-200), rtol=1e-14)
+    np.testing.assert_array_equal(m.v2f[to0, 0], 0.0)
+    np.testing.assert_array_equal(m.W[to0], [[1.0, 0.0]] * 3)
+
+
+def _graph(c):
+    ulin, vlog = bp_scaled.exact_unary(c.var_unary, c.card)
+    return bp_scaled.ScaledGraph(c.var_ptr, c.var_edges, c.fac_ptr, c.edge_var, c.card, c.fac_param,
+                                 c.var_unary, ulin, vlog)
+
+
+def _messages(c, prob, W=None):
+    shape = (c.n_edge, c.q_max)
+    return bp_scaled.ScaledMessages(
+        prob=prob, logx=np.log(prob), eflag=np.zeros(c.n_edge, dtype=bool),
+        W=np.zeros(shape) if W is None else W, v2f=np.full(shape, -np.inf),
+        vexact=np.zeros(c.n_edge, dtype=bool), lnew=np.full(shape, -np.inf), work=np.zeros(shape),
+        res=np.zeros(c.n_fac), flag=np.zeros(c.n_fac, dtype=bool))
