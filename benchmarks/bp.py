@@ -29,6 +29,12 @@ One run prints three tables (no assertions):
    * a vectorised NumPy implementation of the same flooding BP (log domain,
      binary pairwise Ising factors; :func:`numpy_flooding_bp` below).
 
+   The same run repeats the mcover rows and PGMax with damping 0.5 (PGMax:
+   ``damping=0.5`` in ``bp.run``; mcover: ``BPConfig(damping=0.5)``, log-domain
+   mixing, done by the tanh and scaled engines with one square root per entry),
+   and mcover with damping 0.3 (not dyadic: the engines' exp/log path); the
+   column ``max|dp|`` of damped rows is against mcover's damped ising rule.
+
    **Message updates per second** = ``2 * n_edge * sweeps / seconds``, where
    ``n_edge`` is the number of factor-variable edges (2 per coupling): one sweep
    updates one variable-to-factor and one factor-to-variable message per edge.
@@ -48,7 +54,8 @@ One run prints three tables (no assertions):
    the BSC(``--p``) for ``--frames`` frames (random codewords, independent
    noise): mcover's ``run_bp`` (parity rule, parallel schedule, a callback that
    stops as soon as the hard decision satisfies every check, ``max_iter`` = the
-   cap) against ``ldpc.BpDecoder`` 2.4.1 (C++; ``bp_method='product_sum'``,
+   cap; once more with damping 0.5, where the checks run in the log-domain
+   engine) against ``ldpc.BpDecoder`` 2.4.1 (C++; ``bp_method='product_sum'``,
    ``schedule='parallel'``, the same cap, ``input_vector_type='received_vector'``,
    which returns the codeword estimate; it too stops as soon as the syndrome is
    matched).  The received words are the same; the decoded words are compared
@@ -69,11 +76,14 @@ Usage::
     python benchmarks/bp.py --sizes 100 200 --no-ldpc --no-startup
     python benchmarks/bp.py --no-pgmax --frames 10
 
-The targets quoted by the issue (L = 200): mcover's ising fast path >= 3x
-PGMax's single-thread throughput, the generic table rule >= 1.5x, 2 threads
->= 1.4x faster than 1; LDPC frames/s >= 1.5x ``ldpc``; warm start-up < 2 s.
-The script prints each ratio next to its target, and the load average at the
-start and the end (other processes on the machine distort every number).
+The targets (L = 200, single thread unless said): mcover's ising fast path >=
+3x PGMax's throughput, the generic table rule >= 3x (undamped) and >= 3x
+PGMax damped (damping 0.5 both); the ising path damped >= 4x PGMax damped; a
+damped sweep <= 1.3x an undamped one of the same path (ising, table, and the
+parity checks of section 2); 2 threads >= 1.4x faster than 1; LDPC frames/s
+>= 1.5x ``ldpc``; warm start-up < 2 s.  The script prints each ratio next to
+its target, and the load average at the start and the end (other processes on
+the machine distort every number).
 """
 
 from __future__ import annotations
@@ -178,7 +188,7 @@ def _worker_mcover(a: dict) -> dict:
     if not fast:
         g = g.to_tables()
     cfg = BPConfig(tol=1e-300, max_iter=a["iters"], n_threads=a["threads"], fast_paths=fast,
-                   scaled_tables=a["rule"] != "table_log")
+                   scaled_tables=a["rule"] != "table_log", damping=a.get("damping", 0.0))
     t0 = time.perf_counter()
     run_bp(g, cfg, max_iter=WARMUP_SWEEPS)
     first = time.perf_counter() - t0
@@ -189,7 +199,7 @@ def _worker_mcover(a: dict) -> dict:
         best = min(best, time.perf_counter() - t0)
     np.save(a["out"], r.beliefs)
     return {"n_edge": g.n_edge, "first": first, "run": best, "sweeps": r.n_iter,
-            "residual": float(r.residuals[-1]), "dtype": "float64", "checksum": digest}
+            "residual": float(r.residuals[-1]), "dtype": "float64", "checksum": digest, "engine": r.engine}
 
 
 def _worker_numpy(a: dict) -> dict:
@@ -235,7 +245,7 @@ def _worker_pgmax(a: dict) -> dict:
 
     def sweeps(k, log_potentials, ftov_msgs, evidence):
         out = bp.run(infer.BPArrays(log_potentials=log_potentials, ftov_msgs=ftov_msgs, evidence=evidence),
-                     num_iters=k, damping=0.0, temperature=1.0)
+                     num_iters=k, damping=a.get("damping", 0.0), temperature=1.0)
         return out.ftov_msgs
 
     t0 = time.perf_counter()
@@ -273,10 +283,11 @@ def _worker_ldpc(a: dict) -> dict:
     def check(progress):  # stop as soon as the hard decision satisfies every check
         return not np.any(H @ progress.hard_decision() % 2)
 
-    def mcover_decode(unary, threads):
+    def mcover_decode(unary, threads, damping=0.0):
         graph = dataclasses.replace(base, var_unary=unary)
-        r = run_bp(graph, BPConfig(tol=1e-300, max_iter=cap, n_threads=threads), callback=check)
-        return np.argmax(r.beliefs, axis=1), r.n_iter
+        cfg = BPConfig(tol=1e-300, max_iter=cap, n_threads=threads, damping=damping)
+        r = run_bp(graph, cfg, callback=check)
+        return np.argmax(r.beliefs, axis=1), r.n_iter, r.engine
 
     dec = ldpc_pkg.BpDecoder(pcm=sp.csr_matrix(H), error_rate=a["p"], max_iter=cap, bp_method="product_sum",
                              schedule="parallel", input_vector_type="received_vector")
@@ -301,19 +312,19 @@ def _worker_ldpc(a: dict) -> dict:
     out["ldpc"]["syndrome_same"] = sum(
         bool(np.array_equal(y ^ syn.decode((H @ y % 2).astype(np.uint8)), w)) for y, w in zip(ys, words))
 
-    for threads in (1, 2):
+    for threads, damping, key in ((1, 0.0, "mcover1"), (2, 0.0, "mcover2"), (1, 0.5, "mcover1_damped")):
         t0 = time.perf_counter()
-        mcover_decode(unaries[0], threads)
+        mcover_decode(unaries[0], threads, damping)
         first = time.perf_counter() - t0
         words, iters = [], 0
         t0 = time.perf_counter()
         for u in unaries:
-            w, k = mcover_decode(u, threads)
+            w, k, engine = mcover_decode(u, threads, damping)
             words.append(w)
             iters += k
         secs = time.perf_counter() - t0
-        out[f"mcover{threads}"] = {
-            "seconds": secs, "iters": iters, "first": first,
+        out[key] = {
+            "seconds": secs, "iters": iters, "first": first, "engine": engine,
             "correct": sum(bool(np.array_equal(w, fr.truth)) for w, fr in zip(words, frames)),
             "identical": sum(bool(np.array_equal(w, lw)) for w, lw in zip(words, ldpc_words)),
         }
@@ -375,16 +386,18 @@ def _versions() -> str:
     return ", ".join(parts)
 
 
-def _ratio_line(label: str, num, den, target: float) -> str:
+def _ratio_line(label: str, num, den, target: float, at_most: bool = False) -> str:
+    """``num / den`` against a target: at least ``target``, or at most when ``at_most``."""
     if num is None or den is None:
-        return f"  {label:<48} n/a"
+        return f"  {label:<52} n/a"
     r = num / den
-    verdict = "met" if r >= target else "MISSED"
-    return f"  {label:<48} {r:6.2f}x   (target >= {target:g}x: {verdict})"
+    ok = r <= target if at_most else r >= target
+    sign = "<=" if at_most else ">="
+    return f"  {label:<52} {r:6.2f}x   (target {sign} {target:g}x: {'met' if ok else 'MISSED'})"
 
 
 # ---------------------------------------------------------------- 1. Ising grids
-CONFIGS = [  # (label, worker kind, extra args)
+CONFIGS = [  # (label, worker kind, extra args); "damping" absent means 0
     ("mcover ising rule (fast path)", "mcover", {"rule": "ising", "threads": 1}),
     ("mcover ising rule (fast path)", "mcover", {"rule": "ising", "threads": 2}),
     ("mcover generic table rule", "mcover", {"rule": "table", "threads": 1}),
@@ -394,6 +407,14 @@ CONFIGS = [  # (label, worker kind, extra args)
     ("PGMax 0.6.1", "pgmax", {"threads": "default"}),
     ("PGMax 0.6.1, jax_enable_x64", "pgmax", {"threads": 1, "x64": True}),
     ("NumPy (vectorised)", "numpy", {"threads": 1}),
+    ("mcover ising rule, damping 0.5", "mcover", {"rule": "ising", "threads": 1, "damping": 0.5}),
+    ("mcover ising rule, damping 0.5", "mcover", {"rule": "ising", "threads": 2, "damping": 0.5}),
+    ("mcover ising rule, damping 0.3", "mcover", {"rule": "ising", "threads": 1, "damping": 0.3}),
+    ("mcover table rule, damping 0.5", "mcover", {"rule": "table", "threads": 1, "damping": 0.5}),
+    ("mcover table rule, damping 0.5", "mcover", {"rule": "table", "threads": 2, "damping": 0.5}),
+    ("mcover table rule, damping 0.3", "mcover", {"rule": "table", "threads": 1, "damping": 0.3}),
+    ("PGMax 0.6.1, damping 0.5", "pgmax", {"threads": 1, "damping": 0.5}),
+    ("PGMax 0.6.1, damping 0.5", "pgmax", {"threads": "default", "damping": 0.5}),
 ]
 
 
@@ -415,7 +436,7 @@ def ising_section(args, tmp) -> None:
               f"{iters} sweeps, best of {repeat} timed run(s); {_load()}")
         print(head)
         print("-" * len(head))
-        ref, rates, digests = None, {}, set()
+        ref, rates, digests, refd = None, {}, set(), None
         for label, kind, extra in CONFIGS:
             if kind == "pgmax" and args.no_pgmax:
                 continue
@@ -430,12 +451,21 @@ def ising_section(args, tmp) -> None:
             digests.add(res["checksum"])
             marg = np.load(out)
             rate = 2 * res["n_edge"] * res["sweeps"] / res["run"] / 1e6
-            rates[(kind, extra.get("rule"), extra["threads"], extra.get("x64", False))] = rate
-            if ref is None:
+            damping = extra.get("damping", 0.0)
+            rates[(kind, extra.get("rule"), extra["threads"], extra.get("x64", False), damping)] = rate
+            if damping == 0.5 and refd is None:  # damped runs: against mcover's damped ising 1 thread
+                refd, diff = marg, "ref"
+            elif damping == 0.0 and ref is None:
                 ref, diff = marg, "ref"
+            elif damping in (0.0, 0.5):
+                diff = f"{np.max(np.abs(marg.astype(np.float64) - (ref if damping == 0.0 else refd))):.1e}"
             else:
-                diff = f"{np.max(np.abs(marg.astype(np.float64) - ref)):.1e}"
+                diff = "-"
             extra_note = f"   (PGMax build + init {res['build']:.1f} s)" if "build" in res else ""
+            if res.get("engine") not in (None, "tanh", "scaled", "rules"):
+                extra_note += f"   engine {res['engine']}"
+            if kind == "mcover" and res.get("engine") == "rules" and extra["rule"] != "table_log":
+                extra_note += "   (ran the log-domain engine!)"
             last = f"{res['residual']:.1e}" if "residual" in res else "-"
             print(f"{label:<31} {thr:>7} {res['dtype']:>7} {res['sweeps']:>6} {last:>8} {res['first']:>8.2f} "
                   f"{res['run']:>8.3f} {rate:>8.1f} {diff:>9}{extra_note}", flush=True)
@@ -445,28 +475,41 @@ def ising_section(args, tmp) -> None:
 
 
 def _print_ratios(L, rates) -> None:
-    mc1 = rates.get(("mcover", "ising", 1, False))
-    mc2 = rates.get(("mcover", "ising", 2, False))
-    tb1 = rates.get(("mcover", "table", 1, False))
-    tb2 = rates.get(("mcover", "table", 2, False))
-    pg1 = rates.get(("pgmax", None, 1, False))
-    pgd = rates.get(("pgmax", None, "default", False))
-    pg64 = rates.get(("pgmax", None, 1, True))
-    npy = rates.get(("numpy", None, 1, False))
-    tag = " (the issue's targets apply at L = 200)" if L == 200 else ""
+    def rate(kind, rule, threads, damping=0.0, x64=False):
+        return rates.get((kind, rule, threads, x64, damping))
+
+    mc1, mc2 = rate("mcover", "ising", 1), rate("mcover", "ising", 2)
+    tb1, tb2 = rate("mcover", "table", 1), rate("mcover", "table", 2)
+    pg1, pgd, pg64 = rate("pgmax", None, 1), rate("pgmax", None, "default"), rate("pgmax", None, 1, x64=True)
+    npy = rate("numpy", None, 1)
+    mcd1, mcd2 = rate("mcover", "ising", 1, 0.5), rate("mcover", "ising", 2, 0.5)
+    tbd1, tbd2 = rate("mcover", "table", 1, 0.5), rate("mcover", "table", 2, 0.5)
+    mcg1, tbg1 = rate("mcover", "ising", 1, 0.3), rate("mcover", "table", 1, 0.3)
+    pgd1, pgdd = rate("pgmax", None, 1, 0.5), rate("pgmax", None, "default", 0.5)
+    tag = " (the targets apply at L = 200)" if L == 200 else ""
     print(f"ratios at L = {L}{tag}:")
     print(_ratio_line("mcover ising 1 thread / PGMax 1 thread", mc1, pg1, 3.0))
-    print(_ratio_line("mcover table 1 thread / PGMax 1 thread", tb1, pg1, 1.5))
+    print(_ratio_line("mcover table 1 thread / PGMax 1 thread", tb1, pg1, 3.0))
     print(_ratio_line("mcover ising 2 threads / 1 thread", mc2, mc1, 1.4))
     print(_ratio_line("mcover table 2 threads / 1 thread", tb2, tb1, 1.4))
-    tlog = rates.get(("mcover", "table_log", 1, False))
+    print("damping 0.5 (sweep-time ratios: damped / undamped of the same path, lower is better):")
+    print(_ratio_line("ising damped / undamped sweep time, 1 thread", mc1, mcd1, 1.3, at_most=True))
+    print(_ratio_line("table damped / undamped sweep time, 1 thread", tb1, tbd1, 1.3, at_most=True))
+    print(_ratio_line("mcover ising damped 1 thread / PGMax damped 1 thread", mcd1, pgd1, 4.0))
+    print(_ratio_line("mcover table damped 1 thread / PGMax damped 1 thread", tbd1, pgd1, 3.0))
+    tlog = rate("mcover", "table_log", 1)
     for label, num, den in (("mcover ising 2 threads / PGMax default threads", mc2, pgd),
                             ("mcover table 2 threads / PGMax default threads", tb2, pgd),
                             ("mcover table 1 thread / its log-domain kernel", tb1, tlog),
                             ("mcover ising 1 thread / PGMax float64 1 thread", mc1, pg64),
-                            ("mcover ising 1 thread / NumPy", mc1, npy)):
+                            ("mcover ising 1 thread / NumPy", mc1, npy),
+                            ("PGMax damped / undamped sweep time, 1 thread", pg1, pgd1),
+                            ("mcover ising damped 2 threads / PGMax damped default", mcd2, pgdd),
+                            ("mcover table damped 2 threads / PGMax damped default", tbd2, pgdd),
+                            ("ising damping 0.3 / undamped sweep time (exp/log)", mc1, mcg1),
+                            ("table damping 0.3 / undamped sweep time (exp/log)", tb1, tbg1)):
         if num is not None and den is not None:
-            print(f"  {label:<48} {num / den:6.2f}x")
+            print(f"  {label:<52} {num / den:6.2f}x")
 
 
 # ---------------------------------------------------------------- 2. LDPC
@@ -501,6 +544,14 @@ def ldpc_section(args) -> None:
     print("ratios:")
     print(_ratio_line("mcover 1 thread / ldpc (frames/s)", fps[rows[1][0], 1], lp, 1.5))
     print(_ratio_line("mcover 2 threads / ldpc (frames/s)", fps[rows[2][0], 2], lp, 1.5))
+    und, dmp = res["mcover1"], res.get("mcover1_damped")
+    if dmp is not None:
+        per_und = und["seconds"] / max(und["iters"], 1)
+        per_dmp = dmp["seconds"] / max(dmp["iters"], 1)
+        print(f"parity checks, damping 0.5, 1 thread: {F / dmp['seconds']:.1f} frames/s, {dmp['iters']} "
+              f"sweeps, {dmp['correct']}/{F} correct, engine {dmp['engine']!r} (undamped: {und['engine']!r})")
+        print(_ratio_line("parity damped / undamped sweep time, 1 thread", per_dmp, per_und, 1.3,
+                          at_most=True))
 
 
 # ---------------------------------------------------------------- 3. start-up
