@@ -61,24 +61,28 @@ by ``z = (mean_cold - mean_hot) / sqrt(var_cold / n_cold + var_hot / n_hot)``;
 the between-start potential scale reduction
 ``R-hat = sqrt(1 + (mean_cold - mean_hot)^2 / (var_cold + var_hot))`` (Gelman
 and Rubin with the two families as the chains) is reported alongside.  The
-chains are **certified** at the first checkpoint T where every
-``|z| < Z_CERT`` (3), at T and at the checkpoint before (T / 2), and their
-states at T are returned.  Why this certifies: at T / 2 the gap between the
-families, which brackets the law's mean log-weight, is already within a few
-standard errors of the mean of the very population being returned; if the
-memory of the start decays geometrically (as it does, asymptotically, for
-every ergodic chain) the gap at T is that fraction squared of the starting gap,
-well below one standard error, so the bias is negligible next to the
-Monte-Carlo error of anything estimated from the sample.  The population is
-the edges' chains plus auxiliary chains up to ``MCMC_MIN_CHAINS``, so the check
-has power for a few edges, and a larger sample is held to a finer resolution.
-No finite diagnostic proves convergence: a mode that neither family reaches,
-or a slow mode invisible to the six statistics, escapes it; the tests
-therefore check certified chains entry by entry against exact laws (subset DP,
-block tables).  If no checkpoint up to ``max_sweeps`` certifies, the states at
-``max_sweeps`` are returned with a :class:`SamplingWarning`.  An integer
-``mcmc_sweeps`` runs exactly that many sweeps and is certified iff the families
-agree at ``mcmc_sweeps // 2`` and at ``mcmc_sweeps`` (else the same warning).
+chains are **certified** at the first checkpoint T such that every
+``|z| < Z_CERT`` (3.5) at the three checkpoints T / 4, T / 2 and T, and their
+states at T are returned.  Why this certifies: at T / 4 the gap
+between the families, which brackets the law's mean log-weight, is already
+within a few standard errors of the mean of the very population being
+returned; if the memory of the start decays geometrically (as it does,
+asymptotically, for every ergodic chain), the gap at T is that fraction to the
+fourth power of the starting gap, far below one standard error, so the bias is
+negligible next to the Monte-Carlo error of anything estimated from the sample.
+The factor 4 also covers modes up to four times slower than the monitored
+statistics (against the subset DP, a rough lognormal Q at M = 20 left one entry
+of Pbar 4.6 standard errors off when two checkpoints sufficed).  The population
+is the edges' chains plus auxiliary chains up to ``MCMC_MIN_CHAINS``, so the
+check has power for a few edges, and a larger sample is held to a finer
+resolution.  No finite diagnostic proves convergence: a mode that neither
+family reaches, or a slow mode invisible to the six statistics, escapes it; the
+tests therefore check certified chains entry by entry against exact laws
+(subset DP, block tables).  If no checkpoint up to ``max_sweeps`` certifies, the
+states at ``max_sweeps`` are returned with a :class:`SamplingWarning`.  An
+integer ``mcmc_sweeps`` runs exactly that many sweeps and is certified iff the
+families agree at ``mcmc_sweeps // 4``, ``mcmc_sweeps // 2`` and
+``mcmc_sweeps`` (else the same warning).
 ``sample(..., diagnostic=True)`` and :class:`Marginal` report the
 :class:`Diagnostic`.  A Monte-Carlo marginal uses one draw per independent
 chain, so its binomial standard error is its whole Monte-Carlo error and its
@@ -170,7 +174,7 @@ MCMC_MAX_SWEEPS = 4096
 #: Smallest diagnostic population: auxiliary chains are added to fewer edges (and discarded).
 MCMC_MIN_CHAINS = 512
 #: Largest |z| between the cold- and hot-start chains that counts as agreement.
-Z_CERT = 3.0
+Z_CERT = 3.5
 #: Largest number of column-sum states (L + 1)^B of the block-table dynamic program.
 BLOCK_TABLE_MAX_STATES = 1 << 20
 #: Default number of independent chains behind a Monte-Carlo marginal.
@@ -179,6 +183,7 @@ N_SAMPLES = 20000
 EPS = 1e-9
 
 METHODS = ("auto", "exact", "mcmc")
+CERT_CHECKPOINTS = 3  # consecutive agreeing checkpoints (T / 4, T / 2, T) that certify
 BADNESS_CAP = 1e4  # cap of max_c Q[m, c] / Q[m, pi(m)] in the informed proposals (EPS floors reach 1e9)
 _BLOCK_TABLE_MAX_WORK = 1 << 28  # (compositions of L) x (states): ~1 s of numpy slicing
 _MC_CHUNK = 1 << 21  # entries (samples x M) per chunk of a Monte-Carlo marginal
@@ -503,7 +508,7 @@ class Diagnostic:
         ``'direct'`` (closed-form sampler), ``'exact'`` (subset DP) or ``'mcmc'``.
     certified : bool
         True for direct and exact draws; for MCMC, True iff the cold- and
-        hot-start chains agreed (every ``|z| < Z_CERT``) at the last two
+        hot-start chains agreed (every ``|z| < Z_CERT``) at the last three
         checkpoints (see the module notes).
     sweeps : int
         Sweeps (M transposition proposals and one rotation each) every chain
@@ -717,7 +722,7 @@ def _two_start_test(S: np.ndarray, group: np.ndarray):
 
 def _checkpoints(mcmc_sweeps, max_sweeps: int) -> list:
     if mcmc_sweeps is not None:
-        return [mcmc_sweeps // 2, mcmc_sweeps] if mcmc_sweeps >= 2 else [mcmc_sweeps]
+        return sorted({t for t in (mcmc_sweeps // 4, mcmc_sweeps // 2, mcmc_sweeps) if t >= 1})
     cps = [min(MCMC_MIN_SWEEPS, max(1, max_sweeps // 2))]
     while 2 * cps[-1] <= max_sweeps:
         cps.append(2 * cps[-1])
@@ -736,18 +741,17 @@ def _run_chains(tabs: _ChainTables, n_edge: int, M: int, rng, mcmc_sweeps, max_s
     K = tabs.F.shape[0]
     S = np.empty((n, K))
     history, z, rhat = [], np.zeros(K), np.ones(K)
-    done, prev_ok, certified = 0, False, False
+    done, agreed, certified = 0, 0, False
     for T in _checkpoints(mcmc_sweeps, max_sweeps):
         _pk.mcmc_advance(tabs.B, tabs.logB, tabs.H, tabs.use_log, T - done, state, perms)
         done = T
         _pk.chain_statistics(tabs.F, perms, S)
         z, rhat = _two_start_test(S, group)
-        ok = bool(np.all(z < Z_CERT))
+        agreed = agreed + 1 if bool(np.all(z < Z_CERT)) else 0
         history.append((int(T), float(z.max(initial=0.0))))
-        certified = ok and prev_ok
+        certified = agreed >= CERT_CHECKPOINTS
         if certified and mcmc_sweeps is None:
             break
-        prev_ok = ok
     diag = Diagnostic(
         "mcmc", certified, int(done), int(max_sweeps if mcmc_sweeps is None else mcmc_sweeps),
         mcmc_sweeps is None, int(n), tabs.names, tuple(float(v) for v in z), tuple(float(v) for v in rhat),
@@ -878,7 +882,7 @@ class Kernel:
             certifies the population (checkpoints 8, 16, 32, ... sweeps, at most
             ``max_sweeps``).  An int: exactly that many sweeps (M transposition
             proposals and one rotation each), certified iff the cold and hot
-            chains agree at half and at all of them.  All sweeps are burn-in: a
+            chains agree after a quarter, half and all of them.  All sweeps are burn-in: a
             chain's final state is the sample.
         max_sweeps : int >= 2
             Cap of the adaptive length (ignored with an int ``mcmc_sweeps``).
