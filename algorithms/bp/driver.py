@@ -159,8 +159,10 @@ class BPResult:
         A callback ended the run.
     engine : str
         What ran the sweeps: ``'tanh'`` or ``'scaled'`` (a flooding engine offered
-        by the rules, see :func:`flooding_engine`), or ``'rules'`` (the driver
-        calling each factor type's rule).
+        by the rules, see :func:`flooding_engine`), ``'rules'`` (the driver
+        calling each factor type's rule), or ``'tanh+rules'`` when an engine
+        handed over to the rules because its messages left the range in which it
+        is exact.
     consistent : bool
         False when the result describes no state of the model (formed on first
         access); :attr:`contradiction` says why.
@@ -384,6 +386,12 @@ def flooding_engine(graph, config, rules=None):
     Returns
     -------
     (engine, blocks) or None
+        The engine's ``run(graph, blocks, config, f2v, report)`` iterates from the
+        log-messages ``f2v``, writes the final ones back and returns
+        ``(history, converged, stopped)``, or ``(history, converged, stopped,
+        handover)``: with ``handover`` true the messages left the range in which
+        the engine is exact, ``f2v`` holds the last exact ones, and the driver
+        continues with the rules for the remaining sweeps.
 
     Examples
     --------
@@ -603,34 +611,25 @@ def run_bp(graph, config=None, init=None, seed=None, callback=None, **config_ove
                     graph, rules, config, f2v, v2f, new, work, max_mode, callback, flag
                 )
             stopped = flag[0]
-        elif (chosen := flooding_engine(graph, config, rules)) is not None:
-            engine, blocks = chosen
-
-            def report(iteration, residual, state):
-                return callback is not None and bool(
-                    callback(BPProgress(iteration, residual, None, graph, max_mode, state=state)))
-
-            history, converged, stopped = engine.run(graph, blocks, config, f2v, report)
-            engine_name = engine.name
         else:
-            for it in range(config.max_iter):
-                if config.schedule == "parallel":
-                    _var_sweep(graph, f2v, v2f, max_mode)
-                    for t, rule in enumerate(rules):
-                        lo, hi = int(graph.type_ptr[t]), int(graph.type_ptr[t + 1])
-                        rule.f2v(graph, t, lo, hi, v2f, new, work, max_mode, config.fast_paths)
-                    kernels.damp_commit(f2v, new, graph.edge_var, graph.card, config.damping, max_mode, res_e)
-                    r = float(res_e.max()) if res_e.size else 0.0
-                else:
-                    r = _sequential_sweep(graph, rules, config, f2v, v2f, new, work, max_mode)
-                history.append(r)
-                if r < config.tol:
-                    converged = True
-                if callback is not None and callback(BPProgress(it + 1, r, _ro_view(f2v), graph, max_mode)):
-                    stopped = True
-                    break
-                if converged:
-                    break
+            history = []
+            chosen = flooding_engine(graph, config, rules)
+            if chosen is not None:
+                engine, blocks = chosen
+
+                def report(iteration, residual, state):
+                    return callback is not None and bool(
+                        callback(BPProgress(iteration, residual, None, graph, max_mode, state=state)))
+
+                out = engine.run(graph, blocks, config, f2v, report)
+                history, converged, stopped = list(out[0]), out[1], out[2]
+                engine_name = engine.name
+                if len(out) > 3 and out[3]:  # the engine left its exact range: the rules carry on
+                    engine_name += "+rules"
+                    chosen = None
+            if chosen is None and not (converged or stopped):
+                converged, stopped = _rule_sweeps(graph, rules, config, f2v, v2f, new, work, res_e, max_mode,
+                                                  callback, history)
     seconds = time.perf_counter() - t0
     f2v.flags.writeable = False
     hist = np.asarray(history, dtype=FLOAT)
@@ -645,6 +644,33 @@ def run_bp(graph, config=None, init=None, seed=None, callback=None, **config_ove
         map_state.flags.writeable = False
         result = replace(result, map_state=map_state)
     return result
+
+
+def _rule_sweeps(graph, rules, config, f2v, v2f, new, work, res_e, max_mode, callback, history):
+    """Parallel or sequential sweeps through each factor type's rule, appending to ``history``.
+
+    Runs until ``config.max_iter`` sweeps are in ``history`` (a flooding engine
+    may have done the first ones); returns ``(converged, stopped)``.
+    """
+    converged = stopped = False
+    for it in range(len(history), config.max_iter):
+        if config.schedule == "parallel":
+            _var_sweep(graph, f2v, v2f, max_mode)
+            for t, rule in enumerate(rules):
+                lo, hi = int(graph.type_ptr[t]), int(graph.type_ptr[t + 1])
+                rule.f2v(graph, t, lo, hi, v2f, new, work, max_mode, config.fast_paths)
+            kernels.damp_commit(f2v, new, graph.edge_var, graph.card, config.damping, max_mode, res_e)
+            r = float(res_e.max()) if res_e.size else 0.0
+        else:
+            r = _sequential_sweep(graph, rules, config, f2v, v2f, new, work, max_mode)
+        history.append(r)
+        converged = r < config.tol
+        if callback is not None and callback(BPProgress(it + 1, r, _ro_view(f2v), graph, max_mode)):
+            stopped = True
+            break
+        if converged:
+            break
+    return converged, stopped
 
 
 def _sequential_sweep(graph, rules, config, f2v, v2f, new, work, max_mode):
