@@ -409,7 +409,8 @@ def _block_table_size(B: int, L: int) -> tuple:
 
 def _compositions(L: int, B: int) -> np.ndarray:
     """int64 (C(L + B - 1, B - 1), B): every x >= 0 with sum L (stars and bars)."""
-    bars = np.array(list(itertools.combinations(range(L + B - 1), B - 1)), dtype=INDEX).reshape(-1, B - 1)
+    combos = list(itertools.combinations(range(L + B - 1), B - 1))
+    bars = np.array(combos, dtype=INDEX).reshape(len(combos), B - 1)
     edges = np.concatenate([np.full((len(bars), 1), -1), bars, np.full((len(bars), 1), L + B - 1)], axis=1)
     return np.diff(edges, axis=1) - 1
 

@@ -357,10 +357,12 @@ def test_gumbel_shortcut_undershoots_the_diagonal():
 
 
 # ----------------------------------------------------------------- MCMC
-# (the certified chains against exact laws at larger M: tests/lifts/test_kernel_sampling.py)
+# (the certified chains against exact laws at larger M: tests/lifts/test_kernel_sampling.py; the
+# tests with thousands of chains are marked slow: without JIT a proposal costs ~13 us)
 MCMC_ERROR = 0.005  # margin by which unmixed chains must miss the check
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "kernel, M",
     [
@@ -382,6 +384,7 @@ def test_mcmc_marginal_matches_dp(kernel, M):
     np.testing.assert_allclose(mc.stderr, np.sqrt(mc.P * (1 - mc.P) / 20000))
 
 
+@pytest.mark.slow
 def test_mcmc_check_catches_unmixed_chains():
     """One sweep is not enough: the diagnostic refuses to certify, and the same check fails."""
     M, n = 12, 20000
@@ -402,6 +405,7 @@ def test_mcmc_respects_zeros_and_is_a_permutation():
     np.testing.assert_array_equal(one, np.tile(np.arange(5), (3, 1)))
 
 
+@pytest.mark.slow
 def test_beyond_exact_max_m_uses_mcmc():
     M = EXACT_MAX_M + 4
     perms = Ring(1.5).sample(200, M, seed=0)
@@ -433,13 +437,14 @@ def test_sample_rows_are_permutations_and_seeded(kernel):
     assert kernel.sample(0, M, seed=1).shape == (0, M)
 
 
-@pytest.mark.parametrize("M", [1, 2, 3, 16, 25])
+@pytest.mark.parametrize("M", [1, 2, 3, 16, pytest.param(25, marks=pytest.mark.slow)])
 def test_sample_small_and_large_M(M):
     for kernel in (Ring(1.0), Uniform(), Band(1), Directional(1.0, 0.3, 1)):
         assert is_perm_rows(kernel.sample(50, M, seed=0), M)
     assert Block(1, 0.5).sample(3, M, seed=0).shape == (3, M)
 
 
+@pytest.mark.slow
 def test_sample_independent_of_thread_count():
     n_threads = numba.config.NUMBA_NUM_THREADS  # all available (1 on a single-CPU machine)
     for kernel, method in ((Ring(1.0), "exact"), (Ring(1.0), "mcmc"), (Uniform(), "auto")):
@@ -476,7 +481,16 @@ def test_user_kernel_defines_Q_only():
     assert k.identify() == "Tridiagonal()"
     assert is_perm_rows(k.sample(100, 6, seed=0), 6)
     np.testing.assert_allclose(k.P(6), brute_marginal(k.Q(6)), atol=1e-12)
-    assert is_perm_rows(k.sample(10, 24, seed=0), 24)
+
+
+@pytest.mark.slow
+def test_user_kernel_beyond_exact_max_m():
+    class Tridiagonal(Kernel):
+        def Q(self, M):
+            return np.eye(M) + 0.5 * (np.eye(M, k=1) + np.eye(M, k=-1)) + 1e-3
+
+    perms, diag = Tridiagonal().sample(10, 24, seed=0, diagnostic=True)
+    assert is_perm_rows(perms, 24) and diag.method == "mcmc" and diag.certified
 
 
 def test_user_kernel_missing_Q_shows_the_stub():
