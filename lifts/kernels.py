@@ -1254,7 +1254,10 @@ class Block(Kernel):
 
     ``Q_B`` (n_blocks x n_blocks) is 1 on the diagonal and ``p_out`` elsewhere:
     copies mix freely inside their block and with relative weight ``p_out``
-    across blocks (``p_out = 0``: never).
+    across blocks (``p_out = 0``: never).  The marginal is exact at any M by
+    the block tables (:func:`block_marginal`, while ``(L + 1)^n_blocks <=
+    BLOCK_TABLE_MAX_STATES``); sampling beyond ``EXACT_MAX_M`` uses the
+    certified chains.
 
     Parameters
     ----------
@@ -1266,6 +1269,9 @@ class Block(Kernel):
     --------
     >>> Block(2, 0.1).Q(4).tolist()
     [[1.0, 1.0, 0.1, 0.1], [1.0, 1.0, 0.1, 0.1], [0.1, 0.1, 1.0, 1.0], [0.1, 0.1, 1.0, 1.0]]
+    >>> mg = Block(4, 0.05).marginal(64)      # 4 x 4 tables with margins 16: exact
+    >>> mg.exact, float(mg.P[0, 16].round(6)), float(mg.P.sum(axis=1).max().round(12))
+    (True, 0.002276, 1.0)
     """
 
     n_blocks: int

@@ -170,11 +170,13 @@ def test_block_marginal_errors():
                             [1, 1, 3, 1, 0.0]])),
         ("block", Block(3, 0.1).Q(6)),
         ("band-capped", Band(1).Q(5)),  # EPS entries: the informed proposals hit BADNESS_CAP
+        ("tiny", np.where(np.eye(5, k=2) + np.eye(5, k=-3) > 0, 1e-200, 1.0) + np.eye(5)),  # log ratios
     ],
 )
 def test_chain_law_chi_square(name, Q):
     """Long fixed chains reproduce the whole permanental law (detailed balance of every move)."""
     M, n = len(Q), 100000
+    assert K._chain_tables(Q).use_log == (name == "tiny")
     perms = all_perms(M)
     w = np.prod(Q[np.arange(M), perms], axis=1)
     p = w / w.sum()
