@@ -72,14 +72,15 @@ class BPConfig:
         than ``SMALL_GRAPH_EDGES`` edges, Numba's default otherwise).
     fast_paths : bool
         Use specialised kernels where they apply: pairwise tables, and the
-        tanh-domain sweeps of all-Ising and all-parity binary graphs
-        (:mod:`algorithms.bp.binary`).
+        flooding engine of binary graphs of Ising couplings and parity checks,
+        damped or not (:mod:`algorithms.bp.binary`).
     scaled_tables : bool
-        Undamped sum-product flooding on graphs of dense tables runs in scaled
-        linear arithmetic with exact log-domain fallbacks wherever a value
-        falls below 1e-250 (:mod:`algorithms.bp.scaled`; equal to the
-        log-domain engine to round-off, several times faster).  False: the
-        log-domain enumeration kernel throughout.
+        Sum-product flooding on graphs of dense tables, damped or not, runs in
+        a flooding engine offered by the table rule: scaled linear arithmetic
+        with exact log-domain fallbacks wherever a value falls below 1e-250
+        (:mod:`algorithms.bp.scaled`; equal to the log-domain engine to
+        round-off, several times faster).  False: the log-domain enumeration
+        kernel throughout.
 
     Examples
     --------
