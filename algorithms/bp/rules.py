@@ -195,8 +195,24 @@ class TableRule(BPRule):
                             max_mode)
 
     def flooding_engine(self, graph, t, config):
-        """The scaled-table engine's block (sum-product, ``scaled_tables``), unless f2v is overridden."""
-        return scaled.table_block(graph, t, config) if self._f2v_is(TableRule) else None
+        """The block offered to a flooding engine (sum-product, ``scaled_tables``), unless f2v is overridden.
+
+        Binary tables of arity 1 or 2 with positive entries go to the tanh
+        engine's ratio form (:func:`algorithms.bp.binary.pair_table_block`,
+        decided from the tables), provided every variable is binary and every
+        other block of the graph served by an unmodified table rule qualifies
+        too (so that the graph's table blocks never split between two engines);
+        otherwise the scaled-table engine's block (:func:`algorithms.bp.scaled.table_block`).
+        ``fast_paths`` plays no part.
+        """
+        if not self._f2v_is(TableRule):
+            return None
+        block = binary.pair_table_block(graph, t, config)
+        if block is not None and binary.TANH.accepts(graph, config) and all(
+            binary.pair_table_block(graph, u, config) is not None for u in _table_blocks(graph) if u != t
+        ):
+            return block
+        return scaled.table_block(graph, t, config)
 
     def sweep_sequential(self, graph, t, order, f2v, v2f, new, work, damping, max_mode, fast=True):
         if not self._f2v_is(TableRule):
@@ -206,6 +222,17 @@ class TableRule(BPRule):
         g, m = _seq_args(graph, f2v, v2f, new, work)
         return kernels.seq_table(order, g, p["ptr"], p["logp"], m, damping,
                            max_mode, self._pairwise(graph, lo, hi, fast))
+
+
+def _table_blocks(graph):
+    """Non-empty blocks of the graph whose registered rule is an unmodified :class:`TableRule`."""
+    out = []
+    for u, name in enumerate(graph.types):
+        rule = _RULES.get(name)
+        used = graph.type_ptr[u + 1] > graph.type_ptr[u]
+        if used and isinstance(rule, TableRule) and rule._f2v_is(TableRule):
+            out.append(u)
+    return out
 
 
 class IsingRule(BPRule):

@@ -64,8 +64,15 @@ def test_not_applied_outside_its_domain():
     assert not _runs_tanh(g, algorithms.BPConfig(mode="max"))
     assert not _runs_tanh(g, algorithms.BPConfig(schedule="sequential"))
     assert not _runs_tanh(g, algorithms.BPConfig(fast_paths=False))
-    assert not _runs_tanh(g.to_tables(), cfg)
-    assert not _runs_tanh(g.with_evidence({0: 1}), cfg)  # hard evidence: infinite log-odds
+    # dense 2 x 2 tables take the ratio form too, under the table engines' switch (not fast_paths)
+    assert _runs_tanh(g.to_tables(), algorithms.BPConfig(fast_paths=False))
+    assert not _runs_tanh(g.to_tables(), algorithms.BPConfig(scaled_tables=False))
+    # hard evidence next to couplings: the cavity odds are exactly 0 or inf, the messages finite
+    ge = g.with_evidence({0: 1, 4: 0})
+    assert _runs_tanh(ge, cfg)
+    fast, slow = _pair(ge, max_iter=6, tol=1e-300)
+    np.testing.assert_allclose(np.exp(fast.f2v), np.exp(slow.f2v), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(fast.residuals, slow.residuals, rtol=0, atol=1e-12)
 
 
 def test_callback_sees_log_messages_and_threads_agree():

@@ -5,10 +5,14 @@ Damping mixes normalised log-messages, ``m <- (1 - g) m_new + g m_old`` renormal
 log-domain engine (``fast_paths=False, scaled_tables=False``: the generic rule
 kernels); every engine must give the same messages, residuals, beliefs and log Z to
 round-off, sweep by sweep, and stop at the same sweep.  Each test also asserts which
-engine ran, so that none can pass by falling back to the reference.
+engine ran, so that none can pass by falling back to the reference.  Exactness of the
+ratio form's parity checks and tables at extreme confidence, and its handover to the
+log-domain engine: test_bp_ratio.py.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pytest
@@ -16,6 +20,7 @@ import pytest
 import fgraph
 from algorithms import BPConfig, run_bp
 from algorithms.bp import binary
+from fgraph.factors import freeze_params
 from fgraph.problems import ising, ising_grid, ldpc, random_regular_ising, regular_ldpc
 
 DAMPINGS = [0.1, 0.3, 0.5, 0.8]
@@ -98,32 +103,23 @@ def test_tanh_engine_log_odds_fallback_outside_the_range_bounds():
 # ------------------------------------------------------------------ parity checks
 @pytest.mark.parametrize("channel, kw", [("bsc", {"p": 0.05}), ("awgn", {"sigma": 0.8})])
 @pytest.mark.parametrize("damping", DAMPINGS)
-def test_damped_parity_checks_run_exactly(channel, kw, damping):
-    """Damped parity checks run in the log-domain engine (the tanh rule's log-odds cap is
-    not exact under damping: binary.parity_block); undamped they run in the tanh engine."""
+def test_tanh_engine_damped_parity_checks(channel, kw, damping):
+    """Damped parity checks run in the tanh engine: the ratio form's checks are exact (no
+    log-odds cap), so damping mixes exact messages (binary.parity_ratio)."""
     H = regular_ldpc(48, 3, 6, seed=4)
     g = ldpc(H, channel, seed=5, **kw).graph
-    assert run_bp(g, max_iter=2).engine == "tanh"
-    r = run_bp(g, damping=damping, max_iter=200, tol=1e-9)
-    assert r.engine == "rules"
-    ref = run_bp(g, damping=damping, max_iter=200, tol=1e-9, **REF)
-    assert_same_run(r, ref, atol=0.0)
+    compare(g, "tanh", damping, sweeps=(1, 4), max_iter=300)
 
 
-def test_damped_mixed_ising_and_parity_graph_runs_exactly():
+@pytest.mark.parametrize("damping", DAMPINGS)
+def test_tanh_engine_damped_mixed_ising_and_parity_graph(damping):
     gb = fgraph.FactorGraph()
     gb.add_variables(8)
     gb.add_ising([[0, 1], [1, 2], [2, 3], [4, 5], [5, 6], [6, 7], [3, 4]],
                  J=[0.5, -0.3, 0.8, 0.2, -0.6, 0.4, 0.7])
     gb.add_parity([[0, 2, 4, 6], [1, 3, 5, 7]], weight=[2.0, 1.0], target=[0, 1])
     gb.add_field(np.arange(8), np.linspace(-0.5, 0.5, 8))
-    g = gb.compile()
-    fast = run_bp(g, max_iter=7, tol=1e-300)
-    assert fast.engine == "tanh"
-    assert_same_run(fast, run_bp(g, max_iter=7, tol=1e-300, **REF), atol=1e-12)
-    for damping in DAMPINGS:
-        r = run_bp(g, damping=damping, max_iter=500, tol=1e-10)
-        assert r.engine == "rules" and r.converged
+    compare(gb.compile(), "tanh", damping, sweeps=(1, 7), tol=1e-10)
 
 
 # ------------------------------------------------------------------ scaled engine
@@ -145,6 +141,14 @@ def random_tables(seed, scale=1.0, zeros=0.2, max_arity=4, card_max=4):
     for i in range(n):
         g.add_log_evidence(i, scale * rng.normal(size=int(card[i])))
     return g.compile()
+
+
+def with_zero_entry(tables, k):
+    """A copy of a one-block table graph with entry k of the concatenated log-tables set to -inf."""
+    logp = np.array(tables.params[0]["logp"])
+    logp[k] = -np.inf
+    params = freeze_params({"ptr": tables.params[0]["ptr"], "logp": logp})
+    return dataclasses.replace(tables, params=(params,))
 
 
 def trajectory(graph, **kw):
@@ -206,17 +210,21 @@ def test_scaled_engine_messages_below_tiny(seed, damping):
 
 
 @pytest.mark.parametrize("damping", DAMPINGS)
-def test_scaled_engine_binary_pairwise_grid(damping):
+def test_binary_pairwise_tables_run_in_the_tanh_engine_and_with_a_zero_in_the_scaled_one(damping):
+    """``to_tables()`` of a grid: 2 x 2 positive tables take the ratio form (tanh engine,
+    without fast_paths); one zero entry sends the same grid to the scaled engine."""
     g = ising_grid(6, J="gauss", h="gauss", J_scale=0.6, h_scale=0.2, seed=5).graph.to_tables()
-    for n in (1, 3, 12):
-        fast = run_bp(g, damping=damping, max_iter=n, tol=1e-300, fast_paths=False)
-        ref = run_bp(g, damping=damping, max_iter=n, tol=1e-300, **REF)
-        assert fast.engine == "scaled"
-        assert_same_run(fast, ref)
-    fast = run_bp(g, damping=damping, max_iter=3000, fast_paths=False)
-    ref = run_bp(g, damping=damping, max_iter=3000, **REF)
-    assert fast.engine == "scaled" and fast.converged
-    assert_same_run(fast, ref, atol=1e-10)
+    zero = with_zero_entry(g, 5)  # factor 1, entry (0, 1)
+    for graph, engine in ((g, "tanh"), (zero, "scaled")):
+        for n in (1, 3, 12):
+            fast = run_bp(graph, damping=damping, max_iter=n, tol=1e-300, fast_paths=False)
+            ref = run_bp(graph, damping=damping, max_iter=n, tol=1e-300, **REF)
+            assert fast.engine == engine
+            assert_same_run(fast, ref)
+        fast = run_bp(graph, damping=damping, max_iter=3000, fast_paths=False)
+        ref = run_bp(graph, damping=damping, max_iter=3000, **REF)
+        assert fast.engine == engine and fast.converged
+        assert_same_run(fast, ref, atol=1e-10)
 
 
 # ------------------------------------------------------------------ stopping
@@ -224,7 +232,9 @@ def test_damped_engines_stop_and_report_converged_as_the_log_domain_engine():
     """Converged runs stop at the same sweep; capped runs report converged=False;
     a callback stop is reported the same way."""
     g = ising_grid(5, J="gauss", h="gauss", J_scale=0.8, h_scale=0.2, seed=9).graph
-    cases = [(g, "tanh", {}), (g.to_tables(), "scaled", {"fast_paths": False})]
+    t = g.to_tables()
+    zero = with_zero_entry(t, 0)
+    cases = [(g, "tanh", {}), (t, "tanh", {"fast_paths": False}), (zero, "scaled", {"fast_paths": False})]
     for graph, engine, extra in cases:
         for damping in (0.3, 0.5):
             for tol, cap in ((1e-6, 3000), (1e-12, 5)):
