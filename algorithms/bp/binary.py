@@ -73,12 +73,17 @@ sums carry.  Only overflow or underflow could break this; two plans exclude it
   (through the clamp below) ``r / q``, ``r / p``;
 * **dynamic** (graphs with parity checks, whose messages are as confident as
   their least confident input, or graphs of tables that fail the static
-  bounds): the variable pass tracks every prefix and suffix product and every
-  cavity odds, and flags the sweep when one leaves ``[PROD_LO, PROD_HI] =
-  [1e-300, 1e300]`` (a product of two normal numbers in range is correctly
-  rounded, so the first one out of range -- an overflow, an underflow to a
-  subnormal or 0 -- is caught before it can feed another product); the parity
-  kernel flags a cavity odds outside ``[PAR_LO, PAR_HI] = [1e-150, 1e150]``.
+  bounds): the variable pass tracks every prefix and suffix product and flags
+  the sweep when one leaves ``[PROD_LO, PROD_HI] = [1e-300, 1e300]`` (a
+  product of two normal numbers in range is correctly rounded, so the first one
+  out of range -- an overflow, an underflow to a subnormal or 0 -- is caught
+  before it can feed another product).  A cavity odds ``E = prefix * suffix``
+  of two tracked products is then correctly rounded or has overflowed or
+  underflowed: a Moebius map takes an overflow as the clamp ``BIG`` (the exact
+  ``E`` is above it) and an underflow as ``E <= 1e-300`` (``r E`` is then
+  below 1e-265, negligible next to ``p`` or ``q``); the parity kernel flags a
+  cavity odds outside ``[PAR_LO, PAR_HI] = [1e-150, 1e150]``, overflowed and
+  underflowed ones included.
   Inside these windows ``u_j >= 1e-150``, so ``D1 >= 1e-150`` and every check
   message lies in ``[5e-151, 2e150]``, and every product in :func:`_commit`
   (``N X_old D`` and friends, at most two such factors) stays inside
@@ -614,8 +619,8 @@ def var_ratio(var_ptr, var_edges, eh, al, be, gen, check, vchk, X, Xn, Ein, rch,
     damped against ``X[f]`` and written to ``Xn[f]`` (:func:`_commit`), and
     ``rch[chunk]`` receives the largest residual of the chunk's variables.
 
-    With ``check`` (the dynamic plan), every product of a variable with
-    ``vchk[i]`` is tracked, and a variable without it (hard evidence) takes
+    With ``check`` (the dynamic plan), every prefix and suffix product of a
+    variable with ``vchk[i]`` is tracked, and a variable without it (hard evidence) takes
     ``E = e^{h_i}`` (0 or inf) directly; returns the number of chunks with a product outside
     ``[PROD_LO, PROD_HI]`` (0 without ``check``).
 
@@ -661,8 +666,8 @@ def var_ratio(var_ptr, var_edges, eh, al, be, gen, check, vchk, X, Xn, Ein, rch,
                 E = eh[i] if hv else pre[k - lo] * acc
                 acc *= X[e]
                 if chk:
-                    mn = min(mn, min(acc, E))
-                    mx = max(mx, max(acc, E))
+                    mn = min(mn, acc)
+                    mx = max(mx, acc)
                 cc = al[e]
                 if cc == 0.0:
                     Ein[e] = E
@@ -707,23 +712,20 @@ def parity_ratio(lo, hi, fac_ptr, fac_param, tw, cw1, sgn, Ein, S, X, Xn, res, m
         sg = sgn[row]
         P = 1.0
         U = 0.0
-        ok = True
-        for e in range(e_lo, e_hi):
+        elo = 1.0
+        ehi = 1.0
+        for e in range(e_lo, e_hi):  # branch-free: the sides of E = 1 come as signs (copysign)
             Xn[e] = P
             S[e] = U
             E = Ein[e]
-            ok = ok and E >= PAR_LO and E <= PAR_HI
-            if E <= 1.0:
-                u = 2.0 * E / (E + 1.0)
-                Ein[e] = u
-                U += abs(P) * u
-                P *= 1.0 - u
-            else:
-                u = 2.0 / (E + 1.0)
-                Ein[e] = -u
-                U += abs(P) * u
-                P *= u - 1.0
-        if not ok:
+            elo = min(elo, E)
+            ehi = max(ehi, E)
+            u = 2.0 * min(E, 1.0) / (E + 1.0)
+            sd = 1.0 - E  # the sign of -T_j
+            Ein[e] = math.copysign(u, sd)
+            U += abs(P) * u
+            P *= math.copysign(1.0 - u, sd)
+        if not (elo >= PAR_LO and ehi <= PAR_HI):
             n_bad += 1
             continue
         Pb = 1.0
@@ -732,16 +734,15 @@ def parity_ratio(lo, hi, fac_ptr, fac_param, tw, cw1, sgn, Ein, S, X, Xn, res, m
         for e in range(e_hi - 1, e_lo - 1, -1):
             Pa = Xn[e]
             D1 = c1 + cw * (S[e] + abs(Pa) * Ub)
-            if sg * Pa * Pb > 0.0:
-                v, d = _commit(2.0 - D1, D1, X[e], mode, dk, dbits)
-            else:
-                v, d = _commit(D1, 2.0 - D1, X[e], mode, dk, dbits)
+            D2 = 2.0 - D1
+            pos = sg * Pa * Pb > 0.0
+            v, d = _commit(D2 if pos else D1, D1 if pos else D2, X[e], mode, dk, dbits)
             Xn[e] = v
             r = d if d > r else r
             su = Ein[e]
             u = abs(su)
             Ub += abs(Pb) * u
-            Pb *= 1.0 - u if su >= 0.0 else u - 1.0
+            Pb *= math.copysign(1.0 - u, su)
         res[a] = r
     return n_bad
 
