@@ -883,8 +883,9 @@ class Kernel:
             certifies the population (checkpoints 8, 16, 32, ... sweeps, at most
             ``max_sweeps``).  An int: exactly that many sweeps (M transposition
             proposals and one rotation each), certified iff the cold and hot
-            chains agree after a quarter, half and all of them.  All sweeps are burn-in: a
-            chain's final state is the sample.
+            chains agree after a quarter, half and all of them (so never
+            below 4 sweeps).  All sweeps are burn-in: a chain's final state
+            is the sample.
         max_sweeps : int >= 2
             Cap of the adaptive length (ignored with an int ``mcmc_sweeps``).
         diagnostic : bool

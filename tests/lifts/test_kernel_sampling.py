@@ -339,3 +339,16 @@ def test_separated_modes_are_not_certified():
     with pytest.warns(SamplingWarning):
         mg = kernel.marginal(M, seed=0, n_samples=1000, max_sweeps=64)
     assert not mg.certified and mg.sweeps == 64 and mg.rhat > 1.01
+
+
+def test_marginal_in_chunks_merges_the_diagnostics(monkeypatch):
+    """A Monte-Carlo marginal larger than one chunk: each chunk certified, the worst of each field kept."""
+    monkeypatch.setattr(K, "_MC_CHUNK", 4)  # chunks of MCMC_MIN_CHAINS chains
+    kernel, M, n = Block(2, 0.1), 4, 2 * MCMC_MIN_CHAINS + 100
+    with no_sampling_warning():
+        mg = kernel.marginal(M, seed=0, n_samples=n, method="mcmc")
+    d = mg.diagnostic
+    assert mg.n_samples == n and mg.certified and d.n_chains == 3 * MCMC_MIN_CHAINS
+    assert len(d.history) >= 9 and d.sweeps == max(t for t, _ in d.history)
+    np.testing.assert_allclose(mg.P.sum(axis=1), 1.0, atol=1e-12)
+    assert_entries_within_4se(mg.P, kernel.P(M), n, "chunked marginal")
