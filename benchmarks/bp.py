@@ -14,10 +14,15 @@ One run prints three tables (no assertions):
    * mcover, ``ising`` rule (the closed-form pairwise fast path), 1 and 2 threads;
    * mcover, generic ``table`` rule: ``graph.to_tables()`` with
      ``fast_paths=False``, so no Ising-specific code runs: every coupling is a
-     dense 2 x 2 table, updated by the any-arity table engine
-     (:mod:`algorithms.bp.scaled`: factors batched by shape, sums in scaled
-     linear arithmetic, exact log-domain fallbacks), 1 and 2 threads; one more
-     row with ``scaled_tables=False`` times the log-domain enumeration kernel;
+     dense 2 x 2 table.  Binary tables of arity <= 2 with positive entries are
+     run by the tanh engine's ratio form (:mod:`algorithms.bp.binary`: each
+     table a Moebius map of the odds, decided from the tables' shapes and
+     values), 1 and 2 threads.  The row "table rule, scaled engine" sets one
+     entry of one table to 0 (a hard zero, which the odds form cannot take), so
+     the same grid runs in the any-arity table engine (:mod:`algorithms.bp.scaled`:
+     factors batched by shape, sums in scaled linear arithmetic, exact
+     log-domain fallbacks); one more row with ``scaled_tables=False`` times the
+     log-domain enumeration kernel;
    * PGMax 0.6.1 (CPU JAX, float32 as PGMax defaults; one more single-thread row
      with ``jax_enable_x64``, float64 like mcover): a ``PairwiseFactorGroup``
      with one log-potential matrix ``[[J, -J], [-J, J]]`` per coupling, evidence
@@ -33,7 +38,8 @@ One run prints three tables (no assertions):
    ``damping=0.5`` in ``bp.run``; mcover: ``BPConfig(damping=0.5)``, log-domain
    mixing, done by the tanh and scaled engines with one square root per entry),
    and mcover with damping 0.3 (not dyadic: the engines' exp/log path); the
-   column ``max|dp|`` of damped rows is against mcover's damped ising rule.
+   column ``max|dp|`` of damped rows is against mcover's damped ising rule (the
+   scaled-engine rows solve a slightly different model: one table has a zero).
 
    **Message updates per second** = ``2 * n_edge * sweeps / seconds``, where
    ``n_edge`` is the number of factor-variable edges (2 per coupling): one sweep
@@ -54,8 +60,8 @@ One run prints three tables (no assertions):
    the BSC(``--p``) for ``--frames`` frames (random codewords, independent
    noise): mcover's ``run_bp`` (parity rule, parallel schedule, a callback that
    stops as soon as the hard decision satisfies every check, ``max_iter`` = the
-   cap; once more with damping 0.5, where the checks run in the log-domain
-   engine) against ``ldpc.BpDecoder`` 2.4.1 (C++; ``bp_method='product_sum'``,
+   cap; once more with damping 0.5 and 0.3: the tanh engine's checks are exact,
+   so damped checks run there too) against ``ldpc.BpDecoder`` 2.4.1 (C++; ``bp_method='product_sum'``,
    ``schedule='parallel'``, the same cap, ``input_vector_type='received_vector'``,
    which returns the codeword estimate; it too stops as soon as the syndrome is
    matched).  The received words are the same; the decoded words are compared
@@ -79,9 +85,10 @@ Usage::
 The targets (L = 200, single thread unless said): mcover's ising fast path >=
 3x PGMax's throughput, the generic table rule >= 3x (undamped) and >= 3x
 PGMax damped (damping 0.5 both); the ising path damped >= 4x PGMax damped; a
-damped sweep <= 1.3x an undamped one of the same path (ising, table, and the
-parity checks of section 2); 2 threads >= 1.4x faster than 1; LDPC frames/s
->= 1.5x ``ldpc``; warm start-up < 2 s.  The script prints each ratio next to
+damped sweep <= 1.3x an undamped one of the same path (damping 0.5 and 0.3:
+ising, table, the scaled engine, and the parity checks of section 2); 2
+threads >= 1.4x faster than 1; LDPC frames/s >= 1.5x ``ldpc``; warm start-up
+< 2 s.  The script prints each ratio next to
 its target, and the load average at the start and the end (other processes on
 the machine distort every number).
 """
@@ -187,6 +194,8 @@ def _worker_mcover(a: dict) -> dict:
     fast = a["rule"] == "ising"
     if not fast:
         g = g.to_tables()
+    if a["rule"] == "table_zero":  # one hard zero: the odds form cannot run it, the scaled engine does
+        g = with_zero_entry(g)
     cfg = BPConfig(tol=1e-300, max_iter=a["iters"], n_threads=a["threads"], fast_paths=fast,
                    scaled_tables=a["rule"] != "table_log", damping=a.get("damping", 0.0))
     t0 = time.perf_counter()
@@ -200,6 +209,18 @@ def _worker_mcover(a: dict) -> dict:
     np.save(a["out"], r.beliefs)
     return {"n_edge": g.n_edge, "first": first, "run": best, "sweeps": r.n_iter,
             "residual": float(r.residuals[-1]), "dtype": "float64", "checksum": digest, "engine": r.engine}
+
+
+def with_zero_entry(tables):
+    """``tables`` (one block of dense tables) with entry (0, 1) of factor 0's table set to 0."""
+    import dataclasses
+
+    from fgraph.factors import freeze_params
+
+    logp = np.array(tables.params[0]["logp"])
+    logp[int(tables.params[0]["ptr"][int(tables.fac_param[0])]) + 1] = -np.inf
+    params = freeze_params({"ptr": tables.params[0]["ptr"], "logp": logp})
+    return dataclasses.replace(tables, params=(params,))
 
 
 def _worker_numpy(a: dict) -> dict:
@@ -312,7 +333,8 @@ def _worker_ldpc(a: dict) -> dict:
     out["ldpc"]["syndrome_same"] = sum(
         bool(np.array_equal(y ^ syn.decode((H @ y % 2).astype(np.uint8)), w)) for y, w in zip(ys, words))
 
-    for threads, damping, key in ((1, 0.0, "mcover1"), (2, 0.0, "mcover2"), (1, 0.5, "mcover1_damped")):
+    for threads, damping, key in ((1, 0.0, "mcover1"), (2, 0.0, "mcover2"), (1, 0.5, "mcover1_damped"),
+                                  (1, 0.3, "mcover1_damped03")):
         t0 = time.perf_counter()
         mcover_decode(unaries[0], threads, damping)
         first = time.perf_counter() - t0
@@ -403,6 +425,7 @@ CONFIGS = [  # (label, worker kind, extra args); "damping" absent means 0
     ("mcover generic table rule", "mcover", {"rule": "table", "threads": 1}),
     ("mcover generic table rule", "mcover", {"rule": "table", "threads": 2}),
     ("mcover table rule, log kernel", "mcover", {"rule": "table_log", "threads": 1}),
+    ("table rule, scaled engine", "mcover", {"rule": "table_zero", "threads": 1}),
     ("PGMax 0.6.1", "pgmax", {"threads": 1}),
     ("PGMax 0.6.1", "pgmax", {"threads": "default"}),
     ("PGMax 0.6.1, jax_enable_x64", "pgmax", {"threads": 1, "x64": True}),
@@ -413,6 +436,8 @@ CONFIGS = [  # (label, worker kind, extra args); "damping" absent means 0
     ("mcover table rule, damping 0.5", "mcover", {"rule": "table", "threads": 1, "damping": 0.5}),
     ("mcover table rule, damping 0.5", "mcover", {"rule": "table", "threads": 2, "damping": 0.5}),
     ("mcover table rule, damping 0.3", "mcover", {"rule": "table", "threads": 1, "damping": 0.3}),
+    ("table rule, scaled, damping 0.5", "mcover", {"rule": "table_zero", "threads": 1, "damping": 0.5}),
+    ("table rule, scaled, damping 0.3", "mcover", {"rule": "table_zero", "threads": 1, "damping": 0.3}),
     ("PGMax 0.6.1, damping 0.5", "pgmax", {"threads": 1, "damping": 0.5}),
     ("PGMax 0.6.1, damping 0.5", "pgmax", {"threads": "default", "damping": 0.5}),
 ]
@@ -497,6 +522,13 @@ def _print_ratios(L, rates) -> None:
     print(_ratio_line("table damped / undamped sweep time, 1 thread", tb1, tbd1, 1.3, at_most=True))
     print(_ratio_line("mcover ising damped 1 thread / PGMax damped 1 thread", mcd1, pgd1, 4.0))
     print(_ratio_line("mcover table damped 1 thread / PGMax damped 1 thread", tbd1, pgd1, 3.0))
+    sc1, scd1, scg1 = (rate("mcover", "table_zero", 1, d) for d in (0.0, 0.5, 0.3))
+    print("damping 0.3 (not dyadic: exp/log), damped / undamped sweep time of the same path, 1 thread:")
+    print(_ratio_line("ising damping 0.3 / undamped sweep time", mc1, mcg1, 1.3, at_most=True))
+    print(_ratio_line("table damping 0.3 / undamped sweep time", tb1, tbg1, 1.3, at_most=True))
+    print("the scaled engine (the same grid with one zero entry: the odds form cannot run it), 1 thread:")
+    print(_ratio_line("scaled damping 0.5 / undamped sweep time", sc1, scd1, 1.3, at_most=True))
+    print(_ratio_line("scaled damping 0.3 / undamped sweep time", sc1, scg1, 1.3, at_most=True))
     tlog = rate("mcover", "table_log", 1)
     for label, num, den in (("mcover ising 2 threads / PGMax default threads", mc2, pgd),
                             ("mcover table 2 threads / PGMax default threads", tb2, pgd),
@@ -506,8 +538,9 @@ def _print_ratios(L, rates) -> None:
                             ("PGMax damped / undamped sweep time, 1 thread", pg1, pgd1),
                             ("mcover ising damped 2 threads / PGMax damped default", mcd2, pgdd),
                             ("mcover table damped 2 threads / PGMax damped default", tbd2, pgdd),
-                            ("ising damping 0.3 / undamped sweep time (exp/log)", mc1, mcg1),
-                            ("table damping 0.3 / undamped sweep time (exp/log)", tb1, tbg1)):
+                            ("mcover table, scaled engine 1 thread / PGMax 1 thread", sc1, pg1),
+                            ("mcover table, scaled damped 1 thread / PGMax damped 1", scd1, pgd1),
+                            ("mcover table 1 thread / its scaled engine", tb1, sc1)):
         if num is not None and den is not None:
             print(f"  {label:<52} {num / den:6.2f}x")
 
@@ -530,28 +563,32 @@ def ldpc_section(args) -> None:
     rows = [("ldpc 2.4.1 BpDecoder product_sum", 1, res["ldpc"], res["ldpc_first"])]
     for t in (1, 2):
         rows.append(("mcover run_bp (parity rule)", t, res[f"mcover{t}"], res[f"mcover{t}"]["first"]))
+    for key, d in (("mcover1_damped", 0.5), ("mcover1_damped03", 0.3)):
+        if key in res:
+            rows.append((f"mcover parity rule, damping {d:g}", 1, res[key], res[key]["first"]))
     fps = {}
     F = res["frames"]
     for label, thr, r, first in rows:
         fps[(label, thr)] = F / r["seconds"]
         rate = 2 * res["n_edge"] * r["iters"] / r["seconds"] / 1e6
         same = f"{r['identical']}/{F}" if "identical" in r else "-"
+        note = f"   engine {r['engine']}" if "engine" in r else ""
         print(f"{label:<34} {thr:>7} {first:>8.3f} {F / r['seconds']:>9.1f} {r['iters']:>6} {rate:>8.1f} "
-              f"{r['correct']:>5}/{F:<2} {same:>13}")
+              f"{r['correct']:>5}/{F:<2} {same:>13}{note}")
     lp = fps[rows[0][0], 1]
     print(f"ldpc's syndrome mode (y xor e) gives the received-vector mode's word in "
           f"{res['ldpc']['syndrome_same']}/{F} frames")
     print("ratios:")
     print(_ratio_line("mcover 1 thread / ldpc (frames/s)", fps[rows[1][0], 1], lp, 1.5))
     print(_ratio_line("mcover 2 threads / ldpc (frames/s)", fps[rows[2][0], 2], lp, 1.5))
-    und, dmp = res["mcover1"], res.get("mcover1_damped")
-    if dmp is not None:
-        per_und = und["seconds"] / max(und["iters"], 1)
-        per_dmp = dmp["seconds"] / max(dmp["iters"], 1)
-        print(f"parity checks, damping 0.5, 1 thread: {F / dmp['seconds']:.1f} frames/s, {dmp['iters']} "
-              f"sweeps, {dmp['correct']}/{F} correct, engine {dmp['engine']!r} (undamped: {und['engine']!r})")
-        print(_ratio_line("parity damped / undamped sweep time, 1 thread", per_dmp, per_und, 1.3,
-                          at_most=True))
+    und = res["mcover1"]
+    per_und = und["seconds"] / max(und["iters"], 1)
+    for key, d in (("mcover1_damped", 0.5), ("mcover1_damped03", 0.3)):
+        dmp = res.get(key)
+        if dmp is not None:
+            per_dmp = dmp["seconds"] / max(dmp["iters"], 1)
+            print(_ratio_line(f"parity damping {d:g} / undamped sweep time, 1 thread", per_dmp, per_und, 1.3,
+                              at_most=True))
 
 
 # ---------------------------------------------------------------- 3. start-up
