@@ -36,9 +36,14 @@ renormalised (libDAI's and PGMax's definition, the log-domain engine's
 ``p_d(x) = p_new(x)^(1-g) p_old(x)^g / Z``.  Where both messages are linear
 (every entry ``>= TINY``) this is done in place, as soon as the new message is
 normalised: ``k`` nested square roots for a dyadic ``g = m / 2^k`` (``k <=
-DYADIC_MAX_K``; ``sqrt(p_new) sqrt(p_old)`` for ``g = 1/2``), else
-``exp((1 - g) log p_new + g log p_old)``.  It stays linear: by Hoelder's
-inequality ``Z <= 1``, so ``p_d(x) >= p_new(x)^(1-g) p_old(x)^g >= TINY``.
+DYADIC_MAX_K``; ``sqrt(p_new) sqrt(p_old)`` for ``g = 1/2``).  Any other ``g``
+takes ``p_old (p_new / p_old)^(1 - g)``: the kernel stores the quotient (in
+``[TINY, 1 / TINY]``) in ``ScaledMessages.Q``, NumPy's SIMD log and exp raise
+the whole array to ``1 - g`` between the kernels, and :func:`mix_finish`
+multiplies, renormalises and measures the residual (the same rounding as
+``exp((1 - g) log p_new + g log p_old)``: an absolute error of a few ulps of
+the log).  It stays linear: by Hoelder's inequality ``Z <= 1``, so ``p_d(x) >=
+p_new(x)^(1-g) p_old(x)^g >= TINY``.
 Where either side is in the log domain (an old message kept in ``logx``, or a
 new one from the fallback), the factor goes to the exact log-domain update,
 which mixes log-messages as the log-domain engine does (``-inf`` on either side
@@ -70,7 +75,7 @@ from . import kernels
 __all__ = [
     "TINY", "SCALED", "ScaledEngine", "ScaledState", "TableBlock", "table_block", "linear_tables",
     "ShapeGroups", "shape_groups", "var_linear", "scaled_update", "fallback_range", "to_log", "init_state",
-    "exact_unary", "ScaledGraph", "ScaledMessages", "TableArrays", "Damping", "damping_of",
+    "exact_unary", "ScaledGraph", "ScaledMessages", "TableArrays", "Damping", "damping_of", "mix_finish",
 ]
 
 #: Smallest product or sum accepted from linear arithmetic; below it the item is
@@ -348,6 +353,11 @@ class ScaledMessages(NamedTuple):
         Residual of each factor's last update.
     flag : bool (n_fac,)
         Factors left for :func:`fallback_range`.
+    Q : float64 (n_edge, q_max)
+        General damping (mode 2): the quotients ``p_new / p_old`` of the linear
+        updates, raised to ``1 - g`` by whole-array SIMD log and exp between the
+        kernels and finished by :func:`mix_finish` (1 elsewhere, so every entry
+        stays finite and positive).  A (1, 1) placeholder otherwise.
     """
 
     prob: np.ndarray
@@ -360,6 +370,7 @@ class ScaledMessages(NamedTuple):
     work: np.ndarray
     res: np.ndarray
     flag: np.ndarray
+    Q: np.ndarray = np.ones((1, 1))
 
 
 # ----------------------------------------------------------------- variable side
@@ -501,10 +512,16 @@ def _mix(pn, po, mode, dk, dbits, g):
 
 
 @njit(inline="always")
-def _commit_edge(e, q, c, off, i, prob, mode, dk, dbits, g):
+def _commit_edge(e, q, c, off, i, prob, mode, dk, dbits, g, Q):
     """Damp the normalised new message ``c[off:off + q, i]`` of edge e against ``prob[e]``, write it, return
-    the largest probability change.  Undamped it is written as is (no renormalisation)."""
+    the largest probability change.  Undamped it is written as is (no renormalisation).  Mode 2
+    writes the quotients ``p_new / p_old`` to ``Q`` and leaves ``prob`` to :func:`mix_finish`
+    (residual 0 here)."""
     r = 0.0
+    if mode == 2:
+        for x in range(q):
+            Q[e, x] = c[off + x, i] / prob[e, x]
+        return r
     if mode == 0:
         for x in range(q):
             v = c[off + x, i]
@@ -565,10 +582,10 @@ def _pair22_task(t, i_lo, i_hi, g, m, mode, dk, dbits, gam, cbuf):
         s1 = 1.0 / (c10 + c11)
         cbuf[0, 0] = c00 * s0
         cbuf[1, 0] = c01 * s0
-        r0 = _commit_edge(e0, 2, cbuf, 0, 0, prob, mode, dk, dbits, gam)
+        r0 = _commit_edge(e0, 2, cbuf, 0, 0, prob, mode, dk, dbits, gam, m.Q)
         cbuf[0, 0] = c10 * s1
         cbuf[1, 0] = c11 * s1
-        r1 = _commit_edge(e1, 2, cbuf, 0, 0, prob, mode, dk, dbits, gam)
+        r1 = _commit_edge(e1, 2, cbuf, 0, 0, prob, mode, dk, dbits, gam, m.Q)
         m.eflag[e0] = False
         m.eflag[e1] = False
         m.res[a] = r0 if r0 > r1 else r1
@@ -684,7 +701,7 @@ def _group_task(t, i_lo, i_hi, cs, g, m, mode, dk, dbits, gam, e0s, bases, suf, 
         off = 0
         for k in range(d):
             e = e0 + k
-            rk = _commit_edge(e, cs[k], acc, off, i, m.prob, mode, dk, dbits, gam)
+            rk = _commit_edge(e, cs[k], acc, off, i, m.prob, mode, dk, dbits, gam, m.Q)
             r = rk if rk > r else r
             m.eflag[e] = False
             off += cs[k]
@@ -798,6 +815,33 @@ def fallback_range(lo, hi, g, t, m, gam):
 
 
 @pjit
+def mix_finish(fac_ptr, edge_var, card, m):
+    """General damping, last step, for every factor not flagged: ``p <- p_old * Q`` (Q holds
+    ``(p_new / p_old)^(1 - g)``: the unnormalised ``p_new^(1-g) p_old^g``), renormalised, and
+    ``res[a]`` = its largest probability change.  Flagged factors belong to :func:`fallback_range`."""
+    prob, Q, res, flag = m.prob, m.Q, m.res, m.flag
+    n_fac = flag.shape[0]
+    n_chunk = (n_fac + CHUNK - 1) // CHUNK
+    for c in prange(n_chunk):
+        for a in range(c * CHUNK, min(n_fac, (c + 1) * CHUNK)):
+            if flag[a]:
+                continue
+            r = 0.0
+            for e in range(fac_ptr[a], fac_ptr[a + 1]):
+                q = card[edge_var[e]]
+                s = 0.0
+                for x in range(q):
+                    s += prob[e, x] * Q[e, x]
+                inv = 1.0 / s
+                for x in range(q):
+                    v = prob[e, x] * Q[e, x] * inv
+                    dlt = abs(v - prob[e, x])
+                    r = dlt if dlt > r else r
+                    prob[e, x] = v
+            res[a] = r
+
+
+@pjit
 def to_log(prob, logx, eflag, card_e, out):
     """Normalised log-messages: logx where flagged, else log(prob); -inf beyond each card."""
     n_edge = prob.shape[0]
@@ -855,6 +899,8 @@ class ScaledEngine:
                            lnew=np.full_like(f2v, -np.inf), work=np.zeros_like(f2v),
                            res=np.zeros(graph.n_fac), flag=np.zeros(graph.n_fac, dtype=np.bool_))
         dmp = damping_of(config.damping)
+        if dmp.mode == 2:
+            m = m._replace(Q=np.ones_like(f2v))
         state = ScaledState(prob, logx, eflag, card_e)
         history, converged, stopped = [], False, False
         for it in range(config.max_iter):
@@ -862,6 +908,11 @@ class ScaledEngine:
             n_fb = 0
             for b in blocks:
                 n_fb += scaled_update(g, b.arrays, m, dmp.mode, dmp.k, dmp.bits, dmp.g)
+            if dmp.mode == 2:  # (p_new / p_old)^(1 - g) by SIMD log and exp over the whole array
+                np.log(m.Q, out=m.Q)
+                np.multiply(m.Q, 1.0 - dmp.g, out=m.Q)
+                np.exp(m.Q, out=m.Q)
+                mix_finish(graph.fac_ptr, graph.edge_var, graph.card, m)
             if n_fb:  # factors with an output entry below TINY: exact log-domain update
                 for b in blocks:
                     fallback_range(b.lo, b.hi, g, b.arrays, m, dmp.g)
