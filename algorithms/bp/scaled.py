@@ -353,11 +353,12 @@ class ScaledMessages(NamedTuple):
         Residual of each factor's last update.
     flag : bool (n_fac,)
         Factors left for :func:`fallback_range`.
-    Q : float64 (n_edge, q_max)
+    Q : float64 (n_edge, q_max), or (n_edge, 1) on binary graphs
         General damping (mode 2): the quotients ``p_new / p_old`` of the linear
-        updates, raised to ``1 - g`` by whole-array SIMD log and exp between the
-        kernels and finished by :func:`mix_finish` (1 elsewhere, so every entry
-        stays finite and positive).  A (1, 1) placeholder otherwise.
+        updates (binary: the one quotient of their odds), raised to ``1 - g`` by
+        whole-array SIMD log and exp between the kernels and finished by
+        :func:`mix_finish` (1 elsewhere, so every entry stays finite and
+        positive).  A (1, 1) placeholder otherwise.
     """
 
     prob: np.ndarray
@@ -516,9 +517,19 @@ def _commit_edge(e, q, c, off, i, prob, mode, dk, dbits, g, Q):
     """Damp the normalised new message ``c[off:off + q, i]`` of edge e against ``prob[e]``, write it, return
     the largest probability change.  Undamped it is written as is (no renormalisation).  Mode 2
     writes the quotients ``p_new / p_old`` to ``Q`` and leaves ``prob`` to :func:`mix_finish`
-    (residual 0 here)."""
+    (residual 0 here).  With the binary layout (``Q.shape[1] == 1``) the one quotient of odds
+    ``(p_new(1) / p_old(1)) (p_old(0) / p_new(0))`` is stored; outside ``[1e-300, 1e300]``
+    (messages flipping between certainties of hundreds of nats) it returns -1: the caller
+    flags the factor for the exact fallback (``prob`` is still untouched)."""
     r = 0.0
     if mode == 2:
+        if Q.shape[1] == 1:
+            if q == 2:
+                v = (c[off + 1, i] / prob[e, 1]) * (prob[e, 0] / c[off, i])
+                if not (v >= 1e-300 and v <= 1e300):
+                    return -1.0
+                Q[e, 0] = v
+            return r
         for x in range(q):
             Q[e, x] = c[off + x, i] / prob[e, x]
         return r
@@ -586,6 +597,10 @@ def _pair22_task(t, i_lo, i_hi, g, m, mode, dk, dbits, gam, cbuf):
         cbuf[0, 0] = c10 * s1
         cbuf[1, 0] = c11 * s1
         r1 = _commit_edge(e1, 2, cbuf, 0, 0, prob, mode, dk, dbits, gam, m.Q)
+        if r0 < 0.0 or r1 < 0.0:  # general damping out of the quotient's range: the exact fallback
+            m.flag[a] = True
+            n_flag += 1
+            continue
         m.eflag[e0] = False
         m.eflag[e1] = False
         m.res[a] = r0 if r0 > r1 else r1
@@ -702,9 +717,15 @@ def _group_task(t, i_lo, i_hi, cs, g, m, mode, dk, dbits, gam, e0s, bases, suf, 
         for k in range(d):
             e = e0 + k
             rk = _commit_edge(e, cs[k], acc, off, i, m.prob, mode, dk, dbits, gam, m.Q)
-            r = rk if rk > r else r
+            r = rk if rk > r or rk < 0.0 else r
             m.eflag[e] = False
             off += cs[k]
+            if r < 0.0:
+                break
+        if r < 0.0:  # general damping out of the quotient's range: the exact fallback
+            m.flag[a] = True
+            n_flag += 1
+            continue
         m.res[a] = r
     return n_flag
 
@@ -829,6 +850,18 @@ def mix_finish(fac_ptr, edge_var, card, m):
             r = 0.0
             for e in range(fac_ptr[a], fac_ptr[a + 1]):
                 q = card[edge_var[e]]
+                if Q.shape[1] == 1:  # binary layout: Q = odds quotient^(1 - g)
+                    if q == 2:
+                        w = prob[e, 1] / prob[e, 0] * Q[e, 0]  # the damped odds (in range: see _commit_edge)
+                        p0 = 1.0 / (1.0 + w)
+                        p1 = w * p0
+                        d0 = abs(p0 - prob[e, 0])
+                        d1 = abs(p1 - prob[e, 1])
+                        r = d0 if d0 > r else r
+                        r = d1 if d1 > r else r
+                        prob[e, 0] = p0
+                        prob[e, 1] = p1
+                    continue
                 s = 0.0
                 for x in range(q):
                     s += prob[e, x] * Q[e, x]
@@ -899,8 +932,8 @@ class ScaledEngine:
                            lnew=np.full_like(f2v, -np.inf), work=np.zeros_like(f2v),
                            res=np.zeros(graph.n_fac), flag=np.zeros(graph.n_fac, dtype=np.bool_))
         dmp = damping_of(config.damping)
-        if dmp.mode == 2:
-            m = m._replace(Q=np.ones_like(f2v))
+        if dmp.mode == 2:  # binary graphs: one odds quotient per edge (half the logs and exps)
+            m = m._replace(Q=np.ones((graph.n_edge, 1)) if graph.q_max == 2 else np.ones_like(f2v))
         state = ScaledState(prob, logx, eflag, card_e)
         history, converged, stopped = [], False, False
         for it in range(config.max_iter):

@@ -247,3 +247,27 @@ def test_damped_engines_stop_and_report_converged_as_the_log_domain_engine():
             stop = run_bp(graph, damping=damping, tol=1e-300, max_iter=50,
                           callback=lambda p: p.iteration == 4, **extra)
             assert stop.engine == engine and stop.stopped_early and stop.n_iter == 4 and not stop.converged
+
+
+def test_scaled_engine_general_damping_of_messages_flipping_certainty():
+    """Binary graphs keep one odds quotient per edge for non-dyadic damping; a message that
+    flips from 500 nats one way to 500 nats the other (quotient e^1000, out of range) takes
+    the exact fallback.  A zero entry keeps the graph in the scaled engine."""
+    gb = fgraph.FactorGraph()
+    gb.add_variables(3)
+    gb.add_log_evidence(0, [0.0, 500.0])
+    gb.add_factor([0, 1], log_table=[[0.0, -500.0], [-500.0, 0.0]])
+    gb.add_factor([1, 2], log_table=[[0.0, -np.inf], [-0.5, 0.0]])
+    gb.add_factor([0, 2], log_table=[[0.2, -0.3], [0.1, 0.0]])
+    g = gb.compile()
+    init = np.full((g.n_edge, 2), -np.log(2.0))
+    init[1] = [0.0, -500.0]  # factor 0 -> variable 1: certain of x1 = 0; the update says x1 = 1
+    for damping in (0.3, 0.1):
+        fast, rf = trajectory(g, damping=damping, max_iter=6, tol=1e-300, init=init)
+        ref, rr = trajectory(g, damping=damping, max_iter=6, tol=1e-300, init=init, **REF)
+        assert rf.engine == "scaled"
+        for (a, ra), (b, rb) in zip(fast, ref):
+            np.testing.assert_array_equal(np.isneginf(a), np.isneginf(b))
+            np.testing.assert_allclose(probs(a), probs(b), rtol=0, atol=1e-12)
+            np.testing.assert_allclose(a[1], b[1], rtol=1e-12)
+            assert abs(ra - rb) <= 1e-12
