@@ -939,8 +939,9 @@ class ScaledEngine:
         for it in range(config.max_iter):
             var_linear(g, m)
             n_fb = 0
-            for b in blocks:
-                n_fb += scaled_update(g, b.arrays, m, dmp.mode, dmp.k, dmp.bits, dmp.g)
+            with np.errstate(over="ignore", under="ignore"):  # out-of-range quotients: flagged (no-JIT)
+                for b in blocks:
+                    n_fb += scaled_update(g, b.arrays, m, dmp.mode, dmp.k, dmp.bits, dmp.g)
             if dmp.mode == 2:  # (p_new / p_old)^(1 - g) by SIMD log and exp over the whole array
                 np.log(m.Q, out=m.Q)
                 np.multiply(m.Q, 1.0 - dmp.g, out=m.Q)
