@@ -105,7 +105,8 @@ def _common(p) -> None:
     p.add_argument("--M", type=int, default=4, help="number of copies (default 4)")
     p.add_argument("--kernel", default="uniform",
                    help="identity | uniform | shift[:s] | ring:WIDTH | block:B:P_OUT | band:W[:H] | "
-                        "directional:WIDTH:KAPPA:SHIFT | matrix:FILE (default uniform)")
+                        "directional:WIDTH:KAPPA:SHIFT | matrix:FILE, or a name registered with "
+                        "lifts.register_kernel_spec (default uniform)")
     p.add_argument("--seed", type=int, default=0, help="seed of the permutations (default 0)")
     p.add_argument("--max-length", type=int, default=8, help="longest cycle counted (default 8)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
