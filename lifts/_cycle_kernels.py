@@ -9,7 +9,7 @@ Every kernel takes the undirected, *simple* graph as a symmetric CSR adjacency:
 Parallel kernels split their work into ``n_chunks`` interleaved chunks of start nodes
 (``s = c, c + n_chunks, ...``), so that the expensive low-numbered starts of the
 "smallest node" convention are spread over the threads; each chunk allocates its own
-work arrays and writes only its own output row (STYLE.md, pynndescent habit).
+work arrays and writes only its own output row (the Numba policy of fgraph.jit).
 
 ``NO_CYCLE`` (a large int) stands for "no cycle within the bound".
 """

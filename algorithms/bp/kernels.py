@@ -6,7 +6,7 @@ on edge ``e`` (factor-major edge ids), entries ``x >= card[edge_var[e]]`` are
 factor-to-variable messages nu_{a->i}.  Every message is normalised: shifted to
 log-sum-exp 0 (sum-product) or to max 0 (max-product).
 
-The update equations (SCIENCE.md section 1)::
+The update equations (docs/theory.md §1.3)::
 
     mu_{i->a}(x) = log phi_i(x) + sum_{b in di, b != a} nu_{b->i}(x)
     nu_{a->i}(x) = LSE_{x_{da}, x_i = x} [ log psi_a(x_da) + sum_{j in da, j != i} mu_{j->a}(x_j) ]
