@@ -92,8 +92,9 @@ sums carry.  Only overflow or underflow could break this; two plans exclude it
   run over to the driver's log-domain rule sweeps (``BPResult.engine`` is then
   ``'tanh+rules'``).  Confident LDPC messages grow by a factor of about
   ``d_v - 1`` in log-odds per sweep once decoding has succeeded, so a run with
-  a tiny ``tol`` hands over some sweeps after the residual fell below 1e-60;
-  with any usual ``tol`` it has stopped long before.  The dynamic plan needs
+  a tiny ``tol`` hands over a few sweeps after the residual fell below about
+  1e-30 (tests/algorithms/test_bp_ratio.py); with any usual ``tol`` it has
+  stopped long before.  The dynamic plan needs
   ``|h_i| <= H_MAX`` (690, so ``e^{h_i}`` is in range), table edges with
   ``m_e <= EDGE_BOUND`` and initial check messages inside the parity window;
   otherwise the run hands over before its first sweep.
