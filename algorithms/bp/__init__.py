@@ -7,8 +7,9 @@
   :func:`get_bp_rule`, :func:`check_bp_rule`) and the rules of tables, Ising,
   Potts and parity factors;
 * :mod:`algorithms.bp.kernels` -- the log-domain Numba kernels;
-* :mod:`algorithms.bp.binary` -- the tanh-domain flooding engine (Ising and parity blocks);
-* :mod:`algorithms.bp.scaled` -- the scaled-linear flooding engine (dense tables);
+* :mod:`algorithms.bp.binary` -- the odds-form flooding engine of binary graphs (Ising, parity
+  and binary table blocks);
+* :mod:`algorithms.bp.scaled` -- the scaled-linear flooding engine (any dense tables);
 * :mod:`algorithms.bp.glm`, :mod:`algorithms.bp.committee` -- relaxed-BP rules of dense
   learning factors.
 

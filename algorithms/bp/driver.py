@@ -71,16 +71,19 @@ class BPConfig:
         Threads for the parallel kernels (None: one thread for graphs with fewer
         than ``SMALL_GRAPH_EDGES`` edges, Numba's default otherwise).
     fast_paths : bool
-        Use specialised kernels where they apply: pairwise tables, and the
-        flooding engine of binary graphs of Ising couplings and parity checks,
-        damped or not (:mod:`algorithms.bp.binary`).
+        Use specialised kernels where they apply: pairwise tables in the
+        log-domain rules, and the odds-form flooding engine of binary Ising
+        couplings and parity checks, damped or not (:mod:`algorithms.bp.binary`).
     scaled_tables : bool
-        Sum-product flooding on graphs of dense tables, damped or not, runs in
-        a flooding engine offered by the table rule: scaled linear arithmetic
-        with exact log-domain fallbacks wherever a value falls below 1e-250
-        (:mod:`algorithms.bp.scaled`; equal to the log-domain engine to
-        round-off, several times faster).  False: the log-domain enumeration
-        kernel throughout.
+        The table rule's flooding engines, for sum-product flooding on graphs of
+        dense tables, damped or not.  Binary tables of arity 1 or 2 whose
+        entries are all positive (largest-to-smallest ratio at most e^80) run in
+        the odds form of :mod:`algorithms.bp.binary` (decided from the tables'
+        shapes and values; ``fast_paths`` plays no part); any other tables in
+        scaled linear arithmetic with exact log-domain fallbacks wherever a value
+        falls below 1e-250 (:mod:`algorithms.bp.scaled`).  Both equal the
+        log-domain engine to round-off and are several times faster.  False:
+        the log-domain enumeration kernel throughout.
 
     Examples
     --------
@@ -400,7 +403,11 @@ def flooding_engine(graph, config, rules=None):
     >>> g = fgraph.problems.ising_grid(3, J=0.5).graph
     >>> flooding_engine(g, BPConfig())[0].name
     'tanh'
-    >>> flooding_engine(g.to_tables(), BPConfig())[0].name
+    >>> flooding_engine(g.to_tables(), BPConfig(fast_paths=False))[0].name  # binary 2 x 2 tables
+    'tanh'
+    >>> t = fgraph.FactorGraph(); _ = t.add_variables(card=[2, 3])
+    >>> _ = t.add_factor([0, 1], [[1.0, 2.0, 0.5], [0.0, 1.0, 3.0]])
+    >>> flooding_engine(t.compile(), BPConfig())[0].name  # other tables: scaled arithmetic
     'scaled'
     >>> flooding_engine(g, BPConfig(damping=0.5, fast_paths=False)) is None
     True

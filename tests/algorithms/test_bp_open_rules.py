@@ -97,7 +97,12 @@ def test_a_subclass_that_overrides_f2v_is_not_served_by_fused_kernels(restore_ru
 def test_builtin_rules_offer_their_engines():
     g = _grid(0.3)
     assert flooding_engine(g, BPConfig())[0].name == "tanh"
-    assert flooding_engine(g.to_tables(), BPConfig(fast_paths=False))[0].name == "scaled"
+    # binary 2 x 2 tables are offered to the odds-form engine by their shape and values, not their name
+    assert flooding_engine(g.to_tables(), BPConfig(fast_paths=False))[0].name == "tanh"
+    t = fgraph.FactorGraph()
+    t.add_variables(card=[2, 3])
+    t.add_factor([0, 1], [[1.0, 2.0, 0.5], [0.0, 1.0, 3.0]])
+    assert flooding_engine(t.compile(), BPConfig())[0].name == "scaled"
     assert run_bp(g).engine == "tanh" and run_bp(g, fast_paths=False).engine == "rules"
     # Ising and parity blocks together still run in the tanh domain (no type names involved)
     h = fgraph.FactorGraph()
