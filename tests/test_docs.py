@@ -250,8 +250,6 @@ def _outside_references() -> list[str]:
     return found
 
 
-@pytest.mark.xfail(strict=True, reason="the README, docs/data-layout.md and many docstrings still cite "
-                   "the internal notes or the sibling data folder; remove this marker once they are fixed")
 def test_no_references_outside_the_repository():
     found = _outside_references()
     assert not found, f"{len(found)} line(s) point outside the repository:\n" + "\n".join(found)

@@ -51,7 +51,7 @@ def test_exact_on_a_tree_and_ring_bethe():
     r = algorithms.run_bp(g, tol=1e-13)
     np.testing.assert_allclose(np.array(r.marginals), np.array(exact.marginals(g)), atol=1e-10)
     assert r.log_z == pytest.approx(exact.log_z(g), abs=1e-10)
-    # single cycle: log Z_Bethe = n log(2 cosh J) (SCIENCE.md section 9)
+    # single cycle: log Z_Bethe = n log(2 cosh J) (docs/theory.md §3.6)
     n, J = 9, 0.7
     ring = ising(np.array([[k, (k + 1) % n] for k in range(n)]), J=J).graph
     assert algorithms.run_bp(ring, tol=1e-13).log_z == pytest.approx(n * np.log(2 * np.cosh(J)), abs=1e-10)
