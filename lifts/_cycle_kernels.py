@@ -16,6 +16,8 @@ work arrays and writes only its own output row (the Numba policy of fgraph.jit).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from fgraph.jit import njit, pjit, prange
@@ -163,10 +165,38 @@ def girth_bound(ptr, nbr, sources, bound, n_chunks):
     return best.min()
 
 
+class Adjacency(NamedTuple):
+    """The node graph the cycle search walks (variables first, then factors).
+
+    ``ptr`` int64 (n + 1,), ``nbr`` int64 (2 n_edge,): the neighbours of node u are
+    ``nbr[ptr[u]:ptr[u + 1]]``, reached through the edge ids ``eid`` int64 (2 n_edge,).
+    """
+
+    ptr: np.ndarray
+    nbr: np.ndarray
+    eid: np.ndarray
+
+
+class SearchScratch(NamedTuple):
+    """One thread's work arrays of :func:`_search_from`: ``dist``, ``touched``, ``link`` int64 (n,),
+    ``onpath`` bool (n,), and the current path ``pnode``, ``ppos``, ``pedge`` int64 (L + 1,)."""
+
+    dist: np.ndarray
+    touched: np.ndarray
+    link: np.ndarray
+    onpath: np.ndarray
+    pnode: np.ndarray
+    ppos: np.ndarray
+    pedge: np.ndarray
+
+
 @njit
-def _search_from(s, L, ptr, nbr, eid, n_var, dist, touched, link, onpath, pnode, ppos, pedge,
-                 counts, write, flat, wpos):
+def _search_from(s, L, adj, n_var, w_, counts, write, flat, wpos):
     """Count (and optionally write) the simple cycles of length <= L whose smallest node is ``s``.
+
+    ``adj`` is the :class:`Adjacency`, ``w_`` the thread's :class:`SearchScratch`;
+    ``counts`` int64 (L + 1,) by length; with ``write`` the cycles go to ``flat``
+    from ``wpos[k]`` on (one position per length k).
 
     1. BFS from ``s`` over nodes > s up to radius L // 2: ``dist`` (lower bound of the
        distance back to s along any path avoiding smaller nodes), ``link[w]`` the edge
@@ -178,6 +208,9 @@ def _search_from(s, L, ptr, nbr, eid, n_var, dist, touched, link, onpath, pnode,
     3. Written cycles (``write``) are edge sequences starting at a variable node
        (ids < n_var): the walk from s, rotated by one step when s is a factor.
     """
+    ptr, nbr, eid = adj.ptr, adj.nbr, adj.eid
+    dist, touched, link, onpath = w_.dist, w_.touched, w_.link, w_.onpath
+    pnode, ppos, pedge = w_.pnode, w_.ppos, w_.pedge
     R = L // 2
     dist[s] = 0
     touched[0] = s
@@ -248,21 +281,18 @@ def cycle_search(ptr, nbr, eid, L, n_var, n_chunks, write, offsets, flat):
     otherwise ``offsets`` and ``flat`` are ignored.
     """
     n = ptr.size - 1
+    adj = Adjacency(ptr, nbr, eid)
     counts = np.zeros((n_chunks, L + 1), dtype=np.int64)
     for c in prange(n_chunks):
-        dist = np.full(n, -1, dtype=np.int64)
-        touched = np.empty(n, dtype=np.int64)
-        link = np.empty(n, dtype=np.int64)
-        onpath = np.zeros(n, dtype=np.bool_)
-        pnode = np.empty(L + 1, dtype=np.int64)
-        ppos = np.empty(L + 1, dtype=np.int64)
-        pedge = np.empty(L + 1, dtype=np.int64)
+        scratch = SearchScratch(np.full(n, -1, dtype=np.int64), np.empty(n, dtype=np.int64),
+                                np.empty(n, dtype=np.int64), np.zeros(n, dtype=np.bool_),
+                                np.empty(L + 1, dtype=np.int64), np.empty(L + 1, dtype=np.int64),
+                                np.empty(L + 1, dtype=np.int64))
         wpos = offsets[c].copy()
         row = counts[c]
         for s in range(c, n, n_chunks):
             if ptr[s + 1] - ptr[s] >= 2:
-                _search_from(s, L, ptr, nbr, eid, n_var, dist, touched, link, onpath, pnode, ppos, pedge,
-                             row, write, flat, wpos)
+                _search_from(s, L, adj, n_var, scratch, row, write, flat, wpos)
     return counts
 
 

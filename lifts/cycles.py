@@ -75,7 +75,7 @@ from fgraph.compiled import CompiledGraph
 from fgraph.dtypes import FLOAT, INDEX
 from fgraph.wiring import Wiring
 
-from . import _cycle_kernels as K
+from . import _cycle_kernels as ck
 
 __all__ = [
     "base_cycles",
@@ -178,7 +178,7 @@ def _cyclic(G: _Graph) -> _Graph:
     """The graph without its bridges (same nodes and edge ids): every cycle lives there."""
     if G.n_e == 0:
         return G
-    br = K.bridges(G.ptr, G.nbr, G.eid, G.n_e)
+    br = ck.bridges(G.ptr, G.nbr, G.eid, G.n_e)
     keep = ~br[G.eid]
     if keep.all():
         return G
@@ -213,7 +213,7 @@ def _ring_components(R: _Graph):
 
 
 def _as_count(x: int):
-    return math.inf if x >= K.NO_CYCLE else int(x)
+    return math.inf if x >= ck.NO_CYCLE else int(x)
 
 
 # =========================================================================== girth
@@ -255,10 +255,10 @@ def girth(g, on: str = "factor"):
     """
     R = _cyclic(_graph(g, on))
     ring_nodes, ring_size, other = _ring_components(R)
-    best = int(ring_size.min()) if ring_size.size else K.NO_CYCLE
+    best = int(ring_size.min()) if ring_size.size else ck.NO_CYCLE
     src = np.ascontiguousarray(other[R.deg[other] >= 3])
     if src.size:
-        best = int(K.girth_bound(R.ptr, R.nbr, src, best, _n_chunks(src.size)))
+        best = int(ck.girth_bound(R.ptr, R.nbr, src, best, _n_chunks(src.size)))
     return _as_count(best)
 
 
@@ -297,8 +297,8 @@ def local_girth(g, on: str = "factor") -> np.ndarray:
     out[ring_nodes] = ring_size
     if other.size:
         src = np.ascontiguousarray(other)
-        lg = K.local_girths(R.ptr, R.nbr, src, _n_chunks(src.size))
-        out[src] = np.where(lg >= K.NO_CYCLE, np.inf, lg)
+        lg = ck.local_girths(R.ptr, R.nbr, src, _n_chunks(src.size))
+        out[src] = np.where(lg >= ck.NO_CYCLE, np.inf, lg)
     return out
 
 
@@ -312,7 +312,7 @@ def _search(R: _Graph, L: int, write: bool):
     the cycles of length k are ``flat[block[k]:block[k] + N_k k]`` (rows of k edge ids)."""
     C = _n_chunks(R.n)
     args = (R.ptr, R.nbr, R.eid, L, R.n_var, C)
-    counts = K.cycle_search(*args, False, np.zeros((C, L + 1), dtype=INDEX), np.zeros(1, dtype=INDEX))
+    counts = ck.cycle_search(*args, False, np.zeros((C, L + 1), dtype=INDEX), np.zeros(1, dtype=INDEX))
     if not write:
         return counts, None
     lengths = np.arange(L + 1, dtype=INDEX)
@@ -321,7 +321,7 @@ def _search(R: _Graph, L: int, write: bool):
     before = np.vstack([np.zeros(L + 1, dtype=INDEX), np.cumsum(counts, axis=0)[:-1]])  # earlier chunks
     offsets = np.ascontiguousarray(block[None, :] + before * lengths)
     flat = np.empty(max(int(per_len.sum()), 1), dtype=INDEX)
-    K.cycle_search(*args, True, offsets, flat)
+    ck.cycle_search(*args, True, offsets, flat)
     return counts, (flat, block)
 
 
@@ -632,7 +632,7 @@ def cycle_types(lift, max_length: int, cycles: dict | None = None) -> dict:
     out = {}
     for k in _lengths("factor", L):
         c = np.asarray(cyc[k], dtype=INDEX).reshape(-1, k)
-        out[k] = K.cycle_type_counts(_holonomies(perms, c)) if c.shape[0] else np.zeros((0, M), dtype=INDEX)
+        out[k] = ck.cycle_type_counts(_holonomies(perms, c)) if c.shape[0] else np.zeros((0, M), dtype=INDEX)
     return out
 
 

@@ -29,7 +29,7 @@ from scipy import stats
 
 import fgraph
 import lifts
-from lifts import kernels as K
+from lifts import kernels as lk
 from lifts.kernels import (
     MCMC_MIN_CHAINS,
     Z_CERT,
@@ -86,7 +86,7 @@ def lognormal(M, seed):
 
 
 def kid(x):
-    return x.identify() if isinstance(x, K.Kernel) else str(x)
+    return x.identify() if isinstance(x, lk.Kernel) else str(x)
 
 
 @contextlib.contextmanager
@@ -176,7 +176,7 @@ def test_block_marginal_errors():
 def test_chain_law_chi_square(name, Q):
     """Long fixed chains reproduce the whole permanental law (detailed balance of every move)."""
     M, n = len(Q), 100000
-    assert K._chain_tables(Q).use_log == (name == "tiny")
+    assert lk._chain_tables(Q).use_log == (name == "tiny")
     perms = all_perms(M)
     w = np.prod(Q[np.arange(M), perms], axis=1)
     p = w / w.sum()
@@ -206,7 +206,7 @@ def test_chain_law_chi_square(name, Q):
         (lognormal(16, 16), 16),
         (lognormal(20, 20), 20),
     ],
-    ids=lambda x: x.identify()[:24] if isinstance(x, K.Kernel) else str(x),
+    ids=lambda x: x.identify()[:24] if isinstance(x, lk.Kernel) else str(x),
 )
 def test_mcmc_matches_subset_dp(kernel, M):
     with no_sampling_warning():
@@ -293,11 +293,11 @@ def test_small_chain_population_and_fields():
         perms, diag = kernel.sample(3, M, seed=0, method="mcmc", diagnostic=True)
     assert perms.shape == (3, M) and np.all(np.sort(perms, axis=1) == np.arange(M))
     assert diag.method == "mcmc" and diag.certified and diag.adaptive
-    assert diag.n_chains == MCMC_MIN_CHAINS and diag.max_sweeps == K.MCMC_MAX_SWEEPS
+    assert diag.n_chains == MCMC_MIN_CHAINS and diag.max_sweeps == lk.MCMC_MAX_SWEEPS
     assert diag.statistics == ("log_weight", "map_overlap", "ring_cos", "ring_sin", "svd_2", "svd_3")
     assert len(diag.z) == len(diag.rhat) == len(diag.statistics)
     sweeps = [t for t, _ in diag.history]
-    assert sweeps[0] == K.MCMC_MIN_SWEEPS and sweeps == [sweeps[0] * 2**i for i in range(len(sweeps))]
+    assert sweeps[0] == lk.MCMC_MIN_SWEEPS and sweeps == [sweeps[0] * 2**i for i in range(len(sweeps))]
     assert diag.sweeps == sweeps[-1] and len(sweeps) >= 3
     assert all(z < Z_CERT for _, z in diag.history[-3:]) and diag.max_z < Z_CERT
     # the same seed gives the same permutations and the same diagnostic
@@ -343,7 +343,7 @@ def test_separated_modes_are_not_certified():
 
 def test_marginal_in_chunks_merges_the_diagnostics(monkeypatch):
     """A Monte-Carlo marginal larger than one chunk: each chunk certified, the worst of each field kept."""
-    monkeypatch.setattr(K, "_MC_CHUNK", 4)  # chunks of MCMC_MIN_CHAINS chains
+    monkeypatch.setattr(lk, "_MC_CHUNK", 4)  # chunks of MCMC_MIN_CHAINS chains
     kernel, M, n = Block(2, 0.1), 4, 2 * MCMC_MIN_CHAINS + 100
     with no_sampling_warning():
         mg = kernel.marginal(M, seed=0, n_samples=n, method="mcmc")

@@ -16,7 +16,7 @@ import pytest
 
 import fgraph
 import lifts
-from lifts import kernels as K
+from lifts import kernels as lk
 from lifts.kernels import (
     Block,
     Identity,
@@ -53,15 +53,15 @@ def registry():
     before = kernel_spec_names()
     yield
     for name in kernel_spec_names():
-        if name not in before or K._SPECS[name] is not K._BUILTIN_SPECS.get(name, K._SPECS[name]):
+        if name not in before or lk._SPECS[name] is not lk._BUILTIN_SPECS.get(name, lk._SPECS[name]):
             unregister_kernel_spec(name)
     assert kernel_spec_names() == before
-    assert all(K._SPECS[n] is K._BUILTIN_SPECS[n] for n in BUILTINS)
+    assert all(lk._SPECS[n] is lk._BUILTIN_SPECS[n] for n in BUILTINS)
 
 
 def test_builtins_are_registered_in_order_through_the_same_table():
     assert kernel_spec_names() == BUILTINS
-    assert set(K._BUILTIN_SPECS) == set(BUILTINS)
+    assert set(lk._BUILTIN_SPECS) == set(BUILTINS)
     assert lifts.kernel_spec_names is kernel_spec_names
     assert lifts.register_kernel_spec is register_kernel_spec
     assert lifts.unregister_kernel_spec is unregister_kernel_spec
@@ -177,7 +177,7 @@ def test_default_forms_from_the_signature(registry):
     register_kernel_spec("two", lambda a, b=1: Uniform())
     register_kernel_spec("many", lambda *args: Uniform())
     register_kernel_spec("explicit", lambda: Uniform(), forms=("explicit", "explicit:X"))
-    forms = {n: s.forms for n, s in K._SPECS.items()}
+    forms = {n: s.forms for n, s in lk._SPECS.items()}
     assert forms["two"] == ("two:A:[B]",)
     assert forms["many"] == ("many:...",)
     assert forms["explicit"] == ("explicit", "explicit:X")

@@ -17,7 +17,7 @@ from scipy import stats
 from scipy.optimize import linear_sum_assignment
 
 from fgraph.jit import threads
-from lifts import kernels as K
+from lifts import kernels as lk
 from lifts.kernels import (
     EXACT_MAX_M,
     Band,
@@ -389,7 +389,7 @@ def test_mcmc_check_catches_unmixed_chains():
     """One sweep is not enough: the diagnostic refuses to certify, and the same check fails."""
     M, n = 12, 20000
     exact = Ring(1.0).P(M)
-    with pytest.warns(K.SamplingWarning, match="could not be certified with mcmc_sweeps=1"):
+    with pytest.warns(lk.SamplingWarning, match="could not be certified with mcmc_sweeps=1"):
         mc = Ring(1.0).marginal(M, seed=1, n_samples=n, method="mcmc", mcmc_sweeps=1)
     assert not mc.certified and mc.sweeps == 1
     se = np.sqrt(np.maximum(exact * (1 - exact), 1e-4) / n)
@@ -464,7 +464,7 @@ def test_auto_is_exact_below_exact_max_m():
 def test_block_band_directional_frommatrix_shapes():
     assert Block(4, 0.1).Q(8).shape == (8, 8)
     assert Block(4, 0.1).sample(5, 12, seed=0).shape == (5, 12)
-    assert Band(2, h=0.5).Q(7)[0].tolist()[:4] == [1.0, 0.5, 0.5, K.EPS]
+    assert Band(2, h=0.5).Q(7)[0].tolist()[:4] == [1.0, 0.5, 0.5, lk.EPS]
     assert Directional(1.0, 0.0, 0).Q(5).shape == (5, 5)
     np.testing.assert_allclose(Directional(1.0, 0.0, 0).Q(6), Ring(1.0).Q(6))
     k = FromMatrix(np.ones((3, 3)))
@@ -683,8 +683,8 @@ def test_sinkhorn_and_permanent_errors():
         sinkhorn(np.ones((2, 2)), max_iter=0)
     with pytest.raises(ValueError, match="square"):
         permanent(np.ones((2, 3)))
-    with pytest.raises(ValueError, match=f"M must be <= {K.PERMANENT_MAX_M}"):
-        permanent(np.ones((K.PERMANENT_MAX_M + 1,) * 2))
+    with pytest.raises(ValueError, match=f"M must be <= {lk.PERMANENT_MAX_M}"):
+        permanent(np.ones((lk.PERMANENT_MAX_M + 1,) * 2))
     with pytest.raises(ValueError, match="finite"):
         permanent([[np.nan]])
 
