@@ -139,7 +139,8 @@ def add_parser(sub) -> None:
     pa.add_argument("--damping", type=float, default=0.0, help="AMP damping in [0, 1) (default 0)")
     pa.add_argument("--dtype", choices=("float64", "float32"), default="float64")
     pa.add_argument("--M", type=int, default=None, help="run AMP on an M-cover of the dense factor graph")
-    pa.add_argument("--kernel", default="uniform", help="kernel of the cover, a spec as for mcover lift (default uniform)")
+    pa.add_argument("--kernel", default="uniform",
+                    help="kernel of the cover, a spec as for mcover lift (default uniform)")
     pa.add_argument("--seed", type=int, default=0, help="seed of the instance (default 0)")
     pa.add_argument("--plot", type=Path, default=None, help="save the overlap curves to PNG")
     pa.add_argument("--json", action="store_true", help="print one JSON object")
