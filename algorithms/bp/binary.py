@@ -127,13 +127,9 @@ from fgraph.jit import njit, pjit, prange
 __all__ = [
     "TANH", "TanhEngine", "TanhState", "IsingBlock", "ParityBlock", "PairTableBlock", "ising_block",
     "parity_block", "pair_table_block", "llr_from_log", "log_from_llr", "var_sweep", "ising_fac_sweep",
-    "parity_fac_sweep", "belief_llr", "var_cavity", "tanh_half", "RatioPlan", "ratio_plan", "dyadic",
+    "belief_llr", "var_cavity", "tanh_half", "RatioPlan", "ratio_plan", "dyadic",
     "var_ratio", "parity_ratio", "const_ratio", "mix_finish", "belief_odds",
 ]
-
-#: Largest |tanh| of the log-odds form's parity kernel (:func:`parity_fac_sweep`, not used
-#: by the engine, whose checks are exact): log-odds capped at about 36.7.
-TAU_MAX = 1.0 - 2.0**-52
 
 #: Static plan (module docstring): per-edge log-odds and per-variable sums of |log-odds|
 #: (with the field) that keep every product inside the normal range.
@@ -865,47 +861,6 @@ def ising_fac_sweep(lo, hi, fac_ptr, fac_param, tJ, T, tau, Lf, damping, res):
         tau[e1] = n1
         Lf[e0] = l0
         Lf[e1] = l1
-
-
-@pjit
-def parity_fac_sweep(lo, hi, fac_ptr, fac_param, tw, sgn, T, P, tau, Lf, damping, res):
-    """Parity checks in the tanh domain, linear in the degree.
-
-    With T_j = tanh(L_{j->a} / 2) = p_j(1) - p_j(0), the other slots' parity has
-    P_even - P_odd = prod_{j != k} (-T_j), and the check sends
-    tau_{a->k} = sgn * tanh(weight / 2) * prod_{j != k} (-T_j), with sgn = -1 for
-    target 0 and +1 for target 1 (``tw``, ``sgn`` per parameter row).  Prefix
-    products go to P (scratch, rows owned by the factor), suffix products are
-    carried backwards.  |tau| is capped at TAU_MAX.
-    """
-    for k in prange(hi - lo):
-        a = lo + k
-        e_lo = fac_ptr[a]
-        e_hi = fac_ptr[a + 1]
-        c = sgn[fac_param[a]] * tw[fac_param[a]]
-        acc = 1.0
-        for e in range(e_lo, e_hi):
-            P[e] = acc
-            acc *= -T[e]
-        acc = 1.0
-        r = 0.0
-        for e in range(e_hi - 1, e_lo - 1, -1):
-            n = c * P[e] * acc
-            acc *= -T[e]
-            if n > TAU_MAX:
-                n = TAU_MAX
-            elif n < -TAU_MAX:
-                n = -TAU_MAX
-            lv = _atanh2(n)
-            if damping > 0.0:
-                lv = (1.0 - damping) * lv + damping * Lf[e]
-                n = 1.0 - 2.0 / (np.exp(lv) + 1.0)
-            d = abs(n - tau[e])
-            if d > r:
-                r = d
-            tau[e] = n
-            Lf[e] = lv
-        res[a] = 0.5 * r
 
 
 @pjit
