@@ -16,6 +16,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+from engine_checks import REF, assert_same_run, probs
 
 import fgraph
 from algorithms import BPConfig, run_bp
@@ -24,28 +25,6 @@ from fgraph.factors import freeze_params
 from fgraph.problems import ising, ising_grid, ldpc, random_regular_ising, regular_ldpc
 
 DAMPINGS = [0.1, 0.3, 0.5, 0.8]
-REF = {"fast_paths": False, "scaled_tables": False}
-
-
-def probs(f2v):
-    with np.errstate(under="ignore"):
-        return np.exp(f2v)
-
-
-def assert_same_run(fast, ref, atol=1e-12):
-    """Same sweeps, residual history, messages (as probabilities, and -inf pattern), beliefs and log Z."""
-    assert ref.engine == "rules"
-    assert fast.n_iter == ref.n_iter and fast.converged == ref.converged
-    np.testing.assert_allclose(fast.residuals, ref.residuals, rtol=0, atol=atol)
-    np.testing.assert_array_equal(np.isneginf(fast.f2v), np.isneginf(ref.f2v))
-    np.testing.assert_allclose(probs(fast.f2v), probs(ref.f2v), rtol=0, atol=atol)
-    np.testing.assert_allclose(fast.beliefs, ref.beliefs, rtol=0, atol=atol)
-    if np.isfinite(ref.log_z):
-        assert abs(fast.log_z - ref.log_z) <= 1e-9 * max(1.0, abs(ref.log_z))
-    else:
-        assert fast.log_z == ref.log_z
-
-
 def compare(graph, engine, damping, sweeps=(1, 3, 12), tol=1e-9, max_iter=3000, atol=1e-12):
     """Fixed numbers of sweeps (tol 1e-300), then a run to convergence: same iteration, same result."""
     for n in sweeps:

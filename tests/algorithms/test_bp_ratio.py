@@ -14,6 +14,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from engine_checks import REF, assert_same_run, probs
 
 import fgraph
 from algorithms import BPConfig, run_bp
@@ -21,22 +22,6 @@ from algorithms.bp import binary, flooding_engine
 from fgraph.problems import ising_grid, ldpc, regular_ldpc
 
 DAMPINGS = [0.0, 0.1, 0.3, 0.5, 0.8]
-REF = {"fast_paths": False, "scaled_tables": False}
-
-
-def probs(f2v):
-    with np.errstate(under="ignore"):
-        return np.exp(f2v)
-
-
-def same_run(fast, ref, atol=1e-12):
-    assert ref.engine == "rules"
-    assert fast.n_iter == ref.n_iter and fast.converged == ref.converged
-    np.testing.assert_allclose(fast.residuals, ref.residuals, rtol=0, atol=atol)
-    np.testing.assert_array_equal(np.isneginf(fast.f2v), np.isneginf(ref.f2v))
-    np.testing.assert_allclose(probs(fast.f2v), probs(ref.f2v), rtol=0, atol=atol)
-    np.testing.assert_allclose(fast.beliefs, ref.beliefs, rtol=0, atol=atol)
-    assert abs(fast.log_z - ref.log_z) <= 1e-9 * max(1.0, abs(ref.log_z))
 
 
 def compare(graph, engine, damping, sweeps=(1, 4), tol=1e-9, max_iter=500, converges=True, **kw):
@@ -46,11 +31,11 @@ def compare(graph, engine, damping, sweeps=(1, 4), tol=1e-9, max_iter=500, conve
         fast = run_bp(graph, damping=damping, max_iter=n, tol=1e-300, **kw)
         ref = run_bp(graph, damping=damping, max_iter=n, tol=1e-300, **REF)
         assert fast.engine == engine and fast.n_iter == n
-        same_run(fast, ref)
+        assert_same_run(fast, ref)
     fast = run_bp(graph, damping=damping, max_iter=max_iter, tol=tol, **kw)
     ref = run_bp(graph, damping=damping, max_iter=max_iter, tol=tol, **REF)
     assert fast.engine == engine and fast.converged == converges
-    same_run(fast, ref, atol=1e-10)
+    assert_same_run(fast, ref, atol=1e-10)
 
 
 # ------------------------------------------------------------------ parity checks
@@ -158,14 +143,14 @@ def test_handover_when_messages_leave_the_window():
     assert [k for k, _ in seen] == list(range(1, fast.n_iter + 1))
     ref_seen = []
     ref = run_bp(g, cfg, callback=lambda p: ref_seen.append(np.array(p.f2v)) and False, **REF)
-    same_run(fast, ref)
+    assert_same_run(fast, ref)
     for (_, a), b in zip(seen, ref_seen):
         np.testing.assert_allclose(probs(a), probs(b), rtol=0, atol=1e-12)
     for damping in (0.5, 0.3):
         fast = run_bp(g, damping=damping, max_iter=80, tol=1e-300)
         ref = run_bp(g, damping=damping, max_iter=80, tol=1e-300, **REF)
         assert fast.engine == "tanh+rules"
-        same_run(fast, ref)
+        assert_same_run(fast, ref)
 
 
 def test_initial_messages_outside_the_window_hand_over_before_the_first_sweep():
@@ -180,7 +165,7 @@ def test_initial_messages_outside_the_window_hand_over_before_the_first_sweep():
     fast = run_bp(g, cfg, init=init)
     ref = run_bp(g, cfg, init=init, **REF)
     assert fast.engine == "tanh+rules"
-    same_run(fast, ref)
+    assert_same_run(fast, ref)
 
 
 # ------------------------------------------------------------------ binary tables
@@ -238,7 +223,7 @@ def test_tables_beyond_the_static_bounds_run_the_dynamic_plan():
         fast = run_bp(g, max_iter=4, tol=1e-300)  # a tree: exact from sweep 4 on
         ref = run_bp(g, max_iter=4, tol=1e-300, **REF)
         assert fast.engine == engine
-        same_run(fast, ref)
+        assert_same_run(fast, ref)
 
 
 def test_tables_outside_the_ratio_form_run_in_the_scaled_engine():
@@ -257,7 +242,7 @@ def test_tables_outside_the_ratio_form_run_in_the_scaled_engine():
         g = gb.compile()
         fast = run_bp(g, max_iter=1, tol=1e-300, fast_paths=False)
         assert fast.engine == "scaled"
-        same_run(fast, run_bp(g, max_iter=1, tol=1e-300, **REF))
+        assert_same_run(fast, run_bp(g, max_iter=1, tol=1e-300, **REF))
     # a unary block with a ternary variable keeps the graph's pair tables in the scaled engine too
     gb = fgraph.FactorGraph()
     gb.add_variables(3, card=[2, 2, 3])
