@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 
 import numpy as np
 
+import fgraph
 from fgraph import exact
 
 __all__ = ["run"]
@@ -134,8 +136,16 @@ def run(args) -> int:
     rows = _bp_vs_exact(args.size)
     codes = _ldpc(args.code_length)
     covers = _covers(args.size + 2, args.M, None if args.no_plot else args.plot)
-    print(f"\ndone in {time.perf_counter() - t0:.1f} s.  Next: mcover info FILE, mcover bp FILE, "
-          "mcover lift FILE, mcover compare FILE")
+    example = _shown_path(fgraph.example_path("spinglass4x4.fg"))
+    print(f"\ndone in {time.perf_counter() - t0:.1f} s.  Next, on a model of your own or an example "
+          f"that ships with mcover:\n  mcover info {example}\n  mcover bp {example} --schedule sequential\n"
+          f"  mcover compare {example} --M 4 --kernel ring:1.0 --init asymmetric")
     if args.json:
         print(json.dumps({"L": args.size, "rows": rows, "ldpc": codes, "covers": covers}))
     return 0
+
+
+def _shown_path(path) -> str:
+    """The path relative to the working directory when it lies below it, else absolute."""
+    rel = os.path.relpath(path)
+    return str(path) if rel.startswith("..") else rel
