@@ -154,7 +154,8 @@ def data_of(problem, labels: str = "sign") -> tuple[np.ndarray, np.ndarray]:
 
     ``problem`` is a :class:`fgraph.problems.Problem` with ``F`` and ``y``, or
     an ``(X, y)`` pair.  ``labels='sign'`` requires y in {-1, +1};
-    ``'class'`` requires integer class labels 0..C-1 (returned as int64).
+    ``'class'`` requires integer class labels 0..C-1 (returned as int64);
+    ``'raw'`` checks the shape only (the model's ``prepare`` validates).
     """
     if isinstance(problem, (tuple, list)) and len(problem) == 2:
         X, y = problem
@@ -189,7 +190,9 @@ def data_of(problem, labels: str = "sign") -> tuple[np.ndarray, np.ndarray]:
         if yi.min() < 0:
             raise ValueError(f"class labels must be >= 0, got {int(yi.min())}")
         return X, yi
-    raise ValueError(f"labels must be 'sign' or 'class', got {labels!r}")
+    if labels == "raw":
+        return X, np.ascontiguousarray(y)
+    raise ValueError(f"labels must be 'sign', 'class' or 'raw', got {labels!r}")
 
 
 def split_rng(seed) -> tuple[np.random.Generator, np.random.Generator, np.random.Generator]:
