@@ -10,7 +10,9 @@
 * :mod:`lifts.compare` -- BP on base and cover side by side, and exact
   partition functions of covers (Vontobel's <Z_M>^(1/M));
 * :mod:`lifts.glm` -- :func:`glm_perms`, the permutations of an M-cover of a
-  dense learning problem, for lifted AMP.
+  dense learning problem, for lifted AMP;
+* :mod:`lifts.routing` -- :func:`route`, training M model copies whose local
+  rules run on models routed across the copies along the kernel.
 """
 
 from .compare import INITS, Comparison, CoverLogZ, compare, copy_log_z, cover_log_z
@@ -60,14 +62,16 @@ from .kernels import (
     sinkhorn,
     unregister_kernel_spec,
 )
+from .routing import RoutedRun, route
 
 __all__ = [
     "Band", "Block", "Comparison", "CoverLogZ", "CyclicShift", "Diagnostic", "Directional",
     "FromMatrix", "INITS", "Identity", "Kernel", "Lift", "Marginal", "ProjectedResult", "Ring",
-    "SamplingWarning", "Uniform", "base_cycles", "block_marginal", "compare", "copies", "copies_of",
+    "RoutedRun", "SamplingWarning", "Uniform", "base_cycles", "block_marginal", "compare", "copies",
+    "copies_of",
     "copy_log_z", "copy_overlap", "copy_spread", "count_cycles", "cover_log_z", "cycle_table",
     "cycle_types", "edge_copies", "factor_copies_of", "from_spec", "girth", "glm_perms", "holonomy",
     "kernel_spec_names", "lift", "lift_cycle_table", "lift_messages", "local_girth",
-    "nonbacktracking_counts", "permanent", "project", "register_kernel_spec", "sinkhorn",
+    "nonbacktracking_counts", "permanent", "project", "register_kernel_spec", "route", "sinkhorn",
     "unregister_kernel_spec",
 ]

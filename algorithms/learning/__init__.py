@@ -8,13 +8,14 @@ Every trainer keeps parameters with a leading copy axis (docs/theory.md §7.2),
 which is how ``lifts.route`` runs M routed copies through the same rules.
 """
 
-from ._base import GRANULARITIES, Model, Route, data_of
+from ._base import GRANULARITIES, Model, Route, data_of, split_rng
 from .committee import Committee
 from .evaluate import copy_and_ensemble_errors, teacher_test_set
 from .perceptron import Perceptron
-from .train import TrainResult, train
+from .train import TrainResult, epoch_loop, train
 
 __all__ = [
     "GRANULARITIES", "Committee", "Model", "Perceptron", "Route", "TrainResult",
-    "copy_and_ensemble_errors", "data_of", "teacher_test_set", "train",
+    "copy_and_ensemble_errors", "data_of", "epoch_loop", "split_rng",
+    "teacher_test_set", "train",
 ]

@@ -195,17 +195,15 @@ def data_of(problem, labels: str = "sign") -> tuple[np.ndarray, np.ndarray]:
     raise ValueError(f"labels must be 'sign', 'class' or 'raw', got {labels!r}")
 
 
-def split_rng(seed) -> tuple[np.random.Generator, np.random.Generator, np.random.Generator]:
-    """Three independent streams from one seed: ``(init, order, routing)``.
+def split_rng(seed) -> tuple[np.random.Generator, ...]:
+    """Four independent streams from one seed: ``(init, order, routing, test)``.
 
     ``init`` draws the starting parameters, ``order`` the visiting order of
     each epoch and every random number a rule uses, ``routing`` the
-    permutations.  Keeping them apart is what makes routed copies comparable
-    with single models trained from the same seed.
+    permutations, ``test`` fresh test data.  Keeping them apart is what makes
+    routed copies comparable with single models trained from the same seed.
     """
-    rng = as_generator(seed)
-    a, b, c = rng.spawn(3)
-    return a, b, c
+    return tuple(as_generator(seed).spawn(4))
 
 
 def check_positive_int(value, name: str, lo: int = 1) -> int:

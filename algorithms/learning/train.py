@@ -121,7 +121,7 @@ def train(problem, model, *, epochs, seed=None, init=None, callback=None) -> Tra
     """
     model = check_model(model)
     epochs = check_positive_int(epochs, "epochs")
-    init_rng, order_rng, _ = split_rng(seed)
+    init_rng, order_rng, _, _ = split_rng(seed)
     X, y = data_of(problem, labels=getattr(model, "labels", "sign"))
     data = model.prepare(X, y, order_rng)
     n_in = data.X.shape[1]
