@@ -1,4 +1,4 @@
-"""Quantized-weight regression (docs/theory.md §7): ``y = F x* + sqrt(noise) xi``, x* on a grid.
+"""Quantized-weight regression (docs/theory.md §8): ``y = F x* + sqrt(noise) xi``, x* on a grid.
 
 Data: ``P = round(alpha * n)`` samples, ``F`` float64 (P, n) i.i.d.
 ``N(0, 1/n)``, teacher ``x*_i`` i.i.d. from the given levels (with the given
@@ -12,7 +12,7 @@ factor with the Gaussian channel per sample::
     log psi_mu = log N(y_mu; sum_i F_mui levels[x_i], noise)
 
 The quantizer that produces the levels (mid-rise, mid-tread, Lloyd-Max;
-docs/theory.md §7) is the caller's choice: pass its levels.
+docs/theory.md §8) is the caller's choice: pass its levels.
 """
 
 from __future__ import annotations
