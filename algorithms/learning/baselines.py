@@ -73,9 +73,13 @@ class ReplicaResult:
         ``replicated(center='free')`` and :func:`easgd`; None for
         :func:`independent`.
     history : dict of str to ndarray of float64
-        Per epoch run: ``errors`` and ``updates``, shape (epochs, M), the
-        fraction of visits of the epoch on which copy m misclassified / sent a
-        message (as :func:`~algorithms.learning.train`); ``spread``, shape
+        Per epoch run: the model's per-copy statistics divided by the factors
+        of an epoch, shape (epochs, M), as :func:`~algorithms.learning.train`
+        records them (``errors`` and ``updates`` of the online rules: the
+        fraction of visits on which copy m misclassified / sent a message;
+        ``errors`` and ``loss`` of the MLP; with couplings, the sum of the
+        statistics of the epoch's chunks, exact for integer counts and equal
+        up to rounding for float sums); ``spread``, shape
         (epochs,), the mean squared distance ``(1/M) sum_a ||theta_a - c||^2``
         of the copies to their centre at the end of the epoch (summed over
         every entry of every parameter array; the copies' mean stands in for

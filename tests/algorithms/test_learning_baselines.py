@@ -263,3 +263,35 @@ def test_bad_types_are_rejected(prob):
         replicated(prob, Perceptron(), 2, epochs=1, gamma="0.1")
     with pytest.raises(ValueError, match=r"init\['h'\] must have shape \(3, 61\)"):
         replicated(prob, Perceptron(), 3, epochs=1, init={"h": np.zeros((2, N))})
+
+
+# ----------------------------------------------------------------------------- the MLP, when present
+def _mlp_or_skip():
+    try:
+        from algorithms.learning.mlp import MLP
+    except ImportError:  # pragma: no cover - the MLP is optional here
+        pytest.skip("algorithms.learning.mlp is not available")
+    return MLP(hidden=4, n_classes=3, lr=0.1, momentum=0.5, batch_size=10)
+
+
+@pytest.fixture(scope="module")
+def mlp_data():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((120, 5))
+    return X, np.argmax(X[:, :3], axis=1)
+
+
+def test_mlp_independent_is_train_and_uncoupled_replicated_is_independent(mlp_data):
+    model = _mlp_or_skip()
+    M = 3
+    W0 = _init(model, 5, M, seed=2)
+    ind = independent(mlp_data, model, M, epochs=3, seed=4, init=W0)
+    for m in range(M):
+        single = train(mlp_data, model, epochs=3, seed=4, init={k: v[m] for k, v in W0.items()})
+        assert _same({k: v[m] for k, v in ind.params.items()}, single.params)
+    rep = replicated(mlp_data, model, M, epochs=3, seed=4, gamma=0.0, period=2, init=W0)
+    assert _same(rep.params, ind.params)
+    # per-epoch float statistics are sums of the chunks' sums: equal up to rounding
+    np.testing.assert_allclose(rep.history["errors"], ind.history["errors"], rtol=1e-12)
+    run = easgd(mlp_data, model, M, epochs=3, seed=4, alpha=0.1, period=2, init=W0)
+    assert set(run.center) == set(W0) and run.history["spread"][-1] < ind.history["spread"][-1]
