@@ -23,8 +23,11 @@ def test_exact_ising_grid(tmp_path, capsys):
 
 @pytest.mark.parametrize("script", sorted(p.name for p in EXAMPLES.glob("*.py")))
 def test_every_example_runs_as_a_script(script, tmp_path):
+    args = [sys.executable, str(EXAMPLES / script), "--out", str(tmp_path)]
+    if "--small" in (EXAMPLES / script).read_text():  # the seconds-long mode, where an example has one
+        args.append("--small")
     res = subprocess.run(
-        [sys.executable, str(EXAMPLES / script), "--out", str(tmp_path)],
+        args,
         capture_output=True,
         text=True,
         timeout=120,
