@@ -65,10 +65,22 @@ def _check_kernel(kernel, M: int) -> Kernel:
     return kernel
 
 
+SAMPLE_CHUNK = 1 << 24  # entries per kernel.sample call: bounds the int64 transient to 128 MB
+
+
 def _draw_table(kernel: Kernel, n_factors: int, n_units: int, M: int, rng) -> np.ndarray:
-    """Routing table (n_factors, n_units, M) of the smallest unsigned dtype, one permutation per (f, u)."""
-    p = kernel.sample(n_factors * n_units, M, rng)
-    return np.ascontiguousarray(p, dtype=routing_dtype(M)).reshape(n_factors, n_units, M)
+    """Routing table (n_factors, n_units, M) of the smallest unsigned dtype, one permutation per (f, u).
+
+    Kernels return int64 permutations; large tables are drawn in blocks of
+    whole factors (in order, from the same stream) and narrowed block by
+    block, so the peak memory stays near the compact table itself.
+    """
+    table = np.empty((n_factors, n_units, M), dtype=routing_dtype(M))
+    step = max(1, SAMPLE_CHUNK // max(1, n_units * M))
+    for f0 in range(0, n_factors, step):
+        f1 = min(n_factors, f0 + step)
+        table[f0:f1] = kernel.sample((f1 - f0) * n_units, M, rng).reshape(f1 - f0, n_units, M)
+    return table
 
 
 def gather(params: dict, unit_of: dict, perm: np.ndarray) -> dict:
