@@ -192,18 +192,25 @@ class _Gather:
         self.bsize = bsize
         self.n_blocks = n // bsize
         self.block_unit = u[::bsize].copy()
+        # consecutive unit numbers (per weight, per neuron): a slice of the table, no fancy index
+        lo = int(self.block_unit[0])
+        contiguous = np.array_equal(self.block_unit, np.arange(lo, lo + self.n_blocks, dtype=INDEX))
+        self.units = slice(lo, lo + self.n_blocks) if contiguous else self.block_unit
         self.offset = np.arange(self.n_blocks, dtype=INDEX)
         self.M = M
         self.shape = shape
 
     def source(self, table_f: np.ndarray) -> np.ndarray:
         """Flat block indices, int64 (M * n_blocks,), of routed model m's blocks in the copies."""
-        perm = table_f[self.block_unit]                      # (n_blocks, M): copy of block k for model m
-        return (perm.T.astype(INDEX) * self.n_blocks + self.offset).ravel()
+        perm = table_f[self.units]                           # (n_blocks, M): copy of block k for model m
+        src = np.multiply(perm.T, self.n_blocks, dtype=INDEX)
+        src += self.offset
+        return src.ravel()
 
     def gather(self, arr: np.ndarray, src: np.ndarray) -> np.ndarray:
         flat = arr.reshape(self.M * self.n_blocks, self.bsize)
-        return np.take(flat, src, axis=0).reshape(self.M, *self.shape)
+        # mode='clip' skips the bounds check: src is a permutation of range(M * n_blocks)
+        return np.take(flat, src, axis=0, mode="clip").reshape(self.M, *self.shape)
 
     def scatter(self, routed_grad: np.ndarray, src: np.ndarray, out: np.ndarray) -> None:
         # src is a permutation of range(M * n_blocks) (every table[f, u] is a
