@@ -133,7 +133,8 @@ def test_gen_error_is_the_test_error_of_the_teacher():
     assert abs(mc - exact) < 5e-3
     w = np.where(run.params["h"] >= 0, 1.0, -1.0)
     t = prob.meta["teacher"]
-    assert exact == pytest.approx(math.acos(w @ t / (np.linalg.norm(w) * np.linalg.norm(t))) / math.pi, abs=1e-15)
+    R = w @ t / (np.linalg.norm(w) * np.linalg.norm(t))
+    assert exact == pytest.approx(math.acos(R) / math.pi, abs=1e-15)
 
 
 def test_callback_stops_and_sees_every_epoch():
