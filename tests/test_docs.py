@@ -53,12 +53,18 @@ def _matches(pattern: str, path: str) -> bool:
 
 
 def json_paths(obj: dict, prefix: str = "") -> dict:
-    """Every key of a JSON object, nested objects included, as ``{dotted path: value}``."""
+    """Every key of a JSON object, nested objects included, as ``{dotted path: value}``.
+
+    The objects of a list of objects are entered too, under their index: ``runs.0.seed``."""
     out = {}
     for k, v in obj.items():
         out[prefix + k] = v
         if isinstance(v, dict):
             out.update(json_paths(v, prefix + k + "."))
+        elif isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+            for i, x in enumerate(v):
+                out[f"{prefix}{k}.{i}"] = x
+                out.update(json_paths(x, f"{prefix}{k}.{i}."))
     return out
 
 
@@ -134,6 +140,13 @@ def test_amp_json_keys(capsys, tmp_path):
     check_output("amp", run_json(capsys, *args), full=False)
     full = run_json(capsys, *args, "--M", "2", "--kernel", "ring:1.0", "--plot", tmp_path / "a.png")
     check_output("amp", full, full=True)
+
+
+def test_route_json_keys(capsys, tmp_path):
+    args = ("route", "--n", "31", "--epochs", "2", "--seeds", "2", "--M", "2", "--n-test", "200")
+    check_output("route", run_json(capsys, *args, "--model", "committee"), full=False)
+    full = run_json(capsys, *args, "--baseline", "--plot", tmp_path / "r.png")
+    check_output("route", full, full=True)
 
 
 def test_every_subcommand_is_documented():
