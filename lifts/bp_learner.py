@@ -134,6 +134,14 @@ class BPLearnRun:
     seconds: float
     _init: np.ndarray | None = field(default=None, repr=False)
 
+    def __repr__(self) -> str:
+        return (
+            f"BPLearnRun(M={self.M}, kernel={self.lift.kernel}, N={self.weights.shape[1]}, "
+            f"alpha={self.alpha:g}, copy_gen_errors={np.round(self.copy_gen_errors, 4).tolist()}, "
+            f"ensemble_error={self.ensemble_error:.4g}, bayes_error={self.bayes_error:.4g}, "
+            f"converged={self.converged}, n_iter={self.n_iter}, n_steps={self.n_steps})"
+        )
+
     @property
     def M(self) -> int:
         """Number of copies."""
@@ -316,7 +324,7 @@ def _train_errors(problem, W: np.ndarray) -> np.ndarray:
 
 # =========================================================================== the learner
 def bp_learn(problem, M, kernel=None, *, seed=None, perms=None, init="random", init_scale: float = 1.0,
-             reinforcement: float = 0.0, reinforcement_growth: float = 0.1, reinforcement_sweeps: int = 2,
+             reinforcement: float = 0.0, reinforcement_growth: float = 0.05, reinforcement_sweeps: int = 2,
              max_iter: int = 200, damping: float = 0.2, tol: float = 1e-5, n_test=N_TEST, test_seed=None,
              n_threads=None, callback=None) -> BPLearnRun:
     """Learn a binary perceptron with relaxed BP on the M-cover drawn from a kernel Q.
@@ -494,8 +502,10 @@ def bp_learn(problem, M, kernel=None, *, seed=None, perms=None, init="random", i
             if stop[0]:
                 break
             mag, W = _read_copies(result, L)
-            if result.converged and (np.all(np.abs(mag) > 1.0 - tol) or not _train_errors(problem, W).any()):
-                break  # every copy polarized, or fits the training set, at a fixed point
+            if not _train_errors(problem, W).any():
+                break  # every copy's weights fit the training set (Braunstein & Zecchina's stop)
+            if result.converged and np.all(np.abs(mag) > 1.0 - tol):
+                break  # frozen: every copy polarized at a fixed point; reinforcing further changes nothing
     seconds = time.perf_counter() - t0
 
     # ---- read the copies and score them
