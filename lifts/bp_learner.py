@@ -357,7 +357,12 @@ def bp_learn(problem, M, kernel=None, *, seed=None, perms=None, init="random", i
     init_scale : float > 0
         Standard deviation of the random starting fields.
     reinforcement : float in [0, 1)
-        ``gamma_1`` of the reinforcement schedule; 0 (default) turns it off.
+        ``gamma_1`` of the reinforcement schedule; 0 (default) turns it off.  The
+        reinforcement loop stops when every copy's weights classify the training set
+        without error, when every copy is frozen (``|magnetization| > 1 - tol`` at a
+        converged step), or after ``max_iter`` sweeps.  Small values with a slow growth
+        (Braunstein & Zecchina's ``gamma_t = 1 - 0.95^t``: ``reinforcement =
+        reinforcement_growth = 0.05``) let BP settle before the copies freeze.
     reinforcement_growth : float in (0, 1]
         ``gamma_t = 1 - (1 - gamma_1)(1 - growth)^(t-1)``.
     reinforcement_sweeps : int >= 1
