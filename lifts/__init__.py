@@ -12,9 +12,12 @@
 * :mod:`lifts.glm` -- :func:`glm_perms`, the permutations of an M-cover of a
   dense learning problem, for lifted AMP;
 * :mod:`lifts.routing` -- :func:`route`, training M model copies whose local
-  rules run on models routed across the copies along the kernel.
+  rules run on models routed across the copies along the kernel;
+* :mod:`lifts.bp_learner` -- :func:`bp_learn`, the same construction with BP
+  messages as the local rule (relaxed BP on the M-cover of a perceptron).
 """
 
+from .bp_learner import BPLearnRun, bayes_error, bp_learn
 from .compare import INITS, Comparison, CoverLogZ, compare, copy_log_z, cover_log_z
 from .cover import (
     Lift,
@@ -65,9 +68,9 @@ from .kernels import (
 from .routing import RoutedRun, route
 
 __all__ = [
-    "Band", "Block", "Comparison", "CoverLogZ", "CyclicShift", "Diagnostic", "Directional",
+    "BPLearnRun", "Band", "Block", "Comparison", "CoverLogZ", "CyclicShift", "Diagnostic", "Directional",
     "FromMatrix", "INITS", "Identity", "Kernel", "Lift", "Marginal", "ProjectedResult", "Ring",
-    "RoutedRun", "SamplingWarning", "Uniform", "base_cycles", "block_marginal", "compare", "copies",
+    "RoutedRun", "SamplingWarning", "Uniform", "base_cycles", "bayes_error", "block_marginal", "bp_learn", "compare", "copies",
     "copies_of",
     "copy_log_z", "copy_overlap", "copy_spread", "count_cycles", "cover_log_z", "cycle_table",
     "cycle_types", "edge_copies", "factor_copies_of", "from_spec", "girth", "glm_perms", "holonomy",
