@@ -324,7 +324,7 @@ def main(out: Path, small: bool = False, rule: str = "clipped", seeds=None, epoc
     rows = summarize(cfg, err, kernels)
     table = format_table(rows, floors, cfg["alphas"])
     print(table)
-    bp_rows = bp_comparison(cfg["bp"], model, epochs, kernel_list(cfg["widths"][:1])) if bp else None
+    bp_rows = bp_comparison(cfg["bp"], model, epochs, kernel_list((1.0,))) if bp else None
     if bp_rows:
         b = cfg["bp"]
         print(f"\nBP copies on the cover vs the {rule} rule's copies (N={b['N']}, M={b['M']}, "
