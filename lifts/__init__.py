@@ -68,12 +68,12 @@ from .kernels import (
 from .routing import RoutedRun, route
 
 __all__ = [
-    "BPLearnRun", "Band", "Block", "Comparison", "CoverLogZ", "CyclicShift", "Diagnostic", "Directional",
-    "FromMatrix", "INITS", "Identity", "Kernel", "Lift", "Marginal", "ProjectedResult", "Ring",
-    "RoutedRun", "SamplingWarning", "Uniform", "base_cycles", "bayes_error", "block_marginal", "bp_learn", "compare", "copies",
-    "copies_of",
-    "copy_log_z", "copy_overlap", "copy_spread", "count_cycles", "cover_log_z", "cycle_table",
-    "cycle_types", "edge_copies", "factor_copies_of", "from_spec", "girth", "glm_perms", "holonomy",
+    "BPLearnRun", "Band", "Block", "Comparison", "CoverLogZ", "CyclicShift", "Diagnostic",
+    "Directional", "FromMatrix", "INITS", "Identity", "Kernel", "Lift", "Marginal",
+    "ProjectedResult", "Ring", "RoutedRun", "SamplingWarning", "Uniform", "base_cycles",
+    "bayes_error", "block_marginal", "bp_learn", "compare", "copies", "copies_of", "copy_log_z",
+    "copy_overlap", "copy_spread", "count_cycles", "cover_log_z", "cycle_table", "cycle_types",
+    "edge_copies", "factor_copies_of", "from_spec", "girth", "glm_perms", "holonomy",
     "kernel_spec_names", "lift", "lift_cycle_table", "lift_messages", "local_girth",
     "nonbacktracking_counts", "permanent", "project", "register_kernel_spec", "route", "sinkhorn",
     "unregister_kernel_spec",
