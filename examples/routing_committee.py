@@ -16,10 +16,10 @@ copy error and the majority-vote ensemble error on a fresh teacher test set (the
 closed form for K > 1, §7.6), and the error of freshly routed models, with standard errors.
 With M = 1 the kernel and the unit do not matter (invariant 1 of §7.3).
 
-Run:  python examples/routing_committee.py [--out DIR] [--small] [--K 5] [--seeds 6]
+Run:  python examples/routing_committee.py [--out DIR] [--small] [--K 5] [--seeds 10]
 
 The full mode (N = 201, alpha in {1, 2, 4, 8}, M in {1, 4, 8}, six kernels, two units,
-6 seeds) takes several minutes with a progress counter on stderr; ``--small`` (N = 61,
+10 seeds) takes about ten minutes with a progress counter on stderr; ``--small`` (N = 61,
 two alphas, M in {1, 4}, three kernels, two seeds) runs in seconds.
 """
 
@@ -35,7 +35,7 @@ from algorithms.learning import Committee
 from fgraph.problems import committee
 from lifts import Identity, Ring, Uniform, route
 
-FULL = {"N": 201, "alphas": (1.0, 2.0, 4.0, 8.0), "Ms": (1, 4, 8), "seeds": 6, "epochs": 50,
+FULL = {"N": 201, "alphas": (1.0, 2.0, 4.0, 8.0), "Ms": (1, 4, 8), "seeds": 10, "epochs": 50,
         "widths": (0.5, 1.0, 2.0, 4.0), "n_test": 10_000}
 SMALL = {"N": 61, "alphas": (2.0, 4.0), "Ms": (1, 4), "seeds": 2, "epochs": 15,
          "widths": (1.0,), "n_test": 2000}
@@ -205,7 +205,7 @@ if __name__ == "__main__":
     ap.add_argument("--out", type=Path, default=Path("."))
     ap.add_argument("--small", action="store_true", help="the seconds-long mode (what the tests run)")
     ap.add_argument("--K", type=int, default=3, choices=(3, 5), help="hidden units")
-    ap.add_argument("--seeds", type=int, default=None, help="number of seeds (default 6; --small 2)")
+    ap.add_argument("--seeds", type=int, default=None, help="number of seeds (default 10; --small 2)")
     ap.add_argument("--epochs", type=int, default=None, help="epochs per run (default 50; --small 15)")
     ap.add_argument("--N", type=int, default=None, help="inputs per hidden unit (default 201; --small 61)")
     a = ap.parse_args()

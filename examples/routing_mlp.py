@@ -17,9 +17,9 @@ mean-logit ensemble, the error of freshly routed models (new per-neuron permutat
 the kernel: are the copies interchangeable?) and the paired differences to the Identity
 kernel, with standard errors over seeds.  With M = 1 every kernel gives the same run.
 
-Run:  python examples/routing_mlp.py [--out DIR] [--small] [--seeds 8] [--epochs 40]
+Run:  python examples/routing_mlp.py [--out DIR] [--small] [--seeds 10] [--epochs 40]
 
-The full mode (hidden 64, M in {1, 4, 8}, three kernels, 8 seeds, 40 epochs) takes a few
+The full mode (hidden 64, M in {1, 4, 8}, three kernels, 10 seeds, 40 epochs) takes a few
 minutes with a progress counter on stderr; ``--small`` (hidden 32, M in {1, 4}, two seeds,
 5 epochs) runs in seconds.
 """
@@ -35,7 +35,7 @@ import numpy as np
 from algorithms.learning import MLP, digits_or_teacher
 from lifts import Identity, Ring, Uniform, route
 
-FULL = {"hidden": 64, "Ms": (1, 4, 8), "seeds": 8, "epochs": 40}
+FULL = {"hidden": 64, "Ms": (1, 4, 8), "seeds": 10, "epochs": 40}
 SMALL = {"hidden": 32, "Ms": (1, 4), "seeds": 2, "epochs": 5}
 KERNELS = (("identity", Identity()), ("ring:1", Ring(1.0)), ("uniform", Uniform()))
 
@@ -168,7 +168,7 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path("."))
     ap.add_argument("--small", action="store_true", help="the seconds-long mode (what the tests run)")
-    ap.add_argument("--seeds", type=int, default=None, help="number of seeds (default 8; --small 2)")
+    ap.add_argument("--seeds", type=int, default=None, help="number of seeds (default 10; --small 2)")
     ap.add_argument("--epochs", type=int, default=None, help="epochs per run (default 40; --small 5)")
     ap.add_argument("--granularity", choices=("neuron", "weight", "tensor"), default="neuron")
     a = ap.parse_args()

@@ -173,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     pd = sub.add_parser("demo", help="run the built-in demonstration")
     pd.add_argument("--size", type=int, default=8, help="side of the Ising grid (default 8)")
     pd.add_argument("--code-length", type=int, default=4000, help="LDPC code length (default 4000)")
-    pd.add_argument("--M", type=int, default=8, help="copies in the cover part (default 8)")
+    pd.add_argument("--M", type=int, default=8, help="copies in the cover and routing parts (default 8)")
     pd.add_argument("--plot", type=Path, default=Path("mcover_demo.png"),
                     help="where the cover figure is saved (default ./mcover_demo.png)")
     pd.add_argument("--no-plot", action="store_true", help="do not save the figure")

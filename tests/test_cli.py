@@ -83,6 +83,12 @@ def test_demo_runs_bp_against_exact(capsys, tmp_path):
     codes = {c["p"]: c for c in d["ldpc"]}
     assert codes[0.3]["unresolved"] == 0 and codes[0.5]["unresolved"] > 0
     assert "Bethe" in out
+    # the routing part: one row per kernel, errors of a binary perceptron between 0 and 1/2,
+    # and BP on the cover at least as good as the clipped rule's copies
+    rt = d["routing"]
+    assert [r["kernel"] for r in rt["rows"]] == ["Identity()", "Ring(width=1)", "Uniform()"]
+    assert all(0 <= r["copy_error"] < 0.5 and 0 <= r["ensemble_error"] < 0.5 for r in rt["rows"])
+    assert rt["bp_error"] <= min(r["copy_error"] for r in rt["rows"]) and rt["bayes_error"] < 1e-3
     # the cover part: identity keeps M x the base's squares and disjoint, disagreeing copies;
     # mixing kernels make the copies agree
     cov = d["covers"]
