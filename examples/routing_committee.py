@@ -24,16 +24,14 @@ two alphas, M in {1, 4}, three kernels, two seeds) runs in seconds.
 """
 
 import argparse
-import math
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
-from algorithms.learning import Committee
+from algorithms.learning import Committee, mean_sem
 from fgraph.problems import committee
 from lifts import Identity, Ring, Uniform, route
+from mcover.progress import Progress
 
 FULL = {"N": 201, "alphas": (1.0, 2.0, 4.0, 8.0), "Ms": (1, 4, 8), "seeds": 10, "epochs": 50,
         "widths": (0.5, 1.0, 2.0, 4.0), "n_test": 10_000}
@@ -55,31 +53,6 @@ def problem_of(N: int, alpha: float, K: int, seed: int):
     return committee(N, alpha, K, seed=10_000 * seed + int(round(100 * alpha)), graph=False)
 
 
-class Progress:
-    """A one-line counter on stderr (no dependency)."""
-
-    def __init__(self, total: int, label: str):
-        self.total, self.done, self.label, self.t0 = total, 0, label, time.time()
-
-    def step(self, what: str = "") -> None:
-        self.done += 1
-        el = time.time() - self.t0
-        eta = el / self.done * (self.total - self.done)
-        sys.stderr.write(f"\r{self.label}: {self.done}/{self.total} runs, {el:5.0f}s elapsed, "
-                         f"~{eta:4.0f}s left  {what:<36}")
-        if self.done == self.total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-
-def _mean_se(x: np.ndarray) -> tuple:
-    """Mean over the last axis and its standard error (0 for a single seed)."""
-    x = np.asarray(x, dtype=float)
-    n = x.shape[-1]
-    se = x.std(axis=-1, ddof=1) / math.sqrt(n) if n > 1 else np.zeros(x.shape[:-1])
-    return x.mean(axis=-1), se
-
-
 def study(cfg: dict, model, seeds, kernels, epochs: int) -> dict:
     """Errors float64 (n_alpha, n_M, n_kernel, n_granularity, n_seed) for copy, ensemble, routed."""
     A, Ms = cfg["alphas"], cfg["Ms"]
@@ -98,16 +71,16 @@ def study(cfg: dict, model, seeds, kernels, epochs: int) -> dict:
                         err["copy"][i] = run.copy_gen_errors.mean()
                         err["ensemble"][i] = run.ensemble_error
                         err["routed"][i] = run.routed_error
-                        bar.step(f"alpha={alpha:g} M={M} {name} {gran}")
+                        bar.tick(note=f"alpha={alpha:g} M={M} {name} {gran}")
     return err
 
 
 def summarize(cfg, err, kernels) -> list:
     """One row per (alpha, M, kernel, unit) with means, standard errors and the paired ensemble gain."""
-    cm, cs = _mean_se(err["copy"])
-    em, es = _mean_se(err["ensemble"])
-    rm, rs = _mean_se(err["routed"])
-    dem, des = _mean_se(err["ensemble"] - err["ensemble"][:, :, :1])  # kernel 0 is Identity
+    cm, cs = mean_sem(err["copy"])
+    em, es = mean_sem(err["ensemble"])
+    rm, rs = mean_sem(err["routed"])
+    dem, des = mean_sem(err["ensemble"] - err["ensemble"][:, :, :1])  # kernel 0 is Identity
     rows = []
     for a_i, alpha in enumerate(cfg["alphas"]):
         for m_i, M in enumerate(cfg["Ms"]):

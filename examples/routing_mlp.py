@@ -25,15 +25,13 @@ minutes with a progress counter on stderr; ``--small`` (hidden 32, M in {1, 4}, 
 """
 
 import argparse
-import math
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
-from algorithms.learning import MLP, digits_or_teacher
+from algorithms.learning import MLP, digits_or_teacher, mean_sem
 from lifts import Identity, Ring, Uniform, route
+from mcover.progress import Progress
 
 FULL = {"hidden": 64, "Ms": (1, 4, 8), "seeds": 10, "epochs": 40}
 SMALL = {"hidden": 32, "Ms": (1, 4), "seeds": 2, "epochs": 5}
@@ -41,31 +39,6 @@ KERNELS = (("identity", Identity()), ("ring:1", Ring(1.0)), ("uniform", Uniform(
 
 HEADER = (f"{'M':>3} {'kernel':<9} {'copy err':>15} {'ensemble err':>15} {'routed err':>15} "
           f"{'d copy vs id':>15} {'d ens vs id':>15}")
-
-
-class Progress:
-    """A one-line counter on stderr (no dependency)."""
-
-    def __init__(self, total: int, label: str):
-        self.total, self.done, self.label, self.t0 = total, 0, label, time.time()
-
-    def step(self, what: str = "") -> None:
-        self.done += 1
-        el = time.time() - self.t0
-        eta = el / self.done * (self.total - self.done)
-        sys.stderr.write(f"\r{self.label}: {self.done}/{self.total} runs, {el:5.0f}s elapsed, "
-                         f"~{eta:4.0f}s left  {what:<24}")
-        if self.done == self.total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-
-def _mean_se(x: np.ndarray) -> tuple:
-    """Mean over the last axis and its standard error (0 for a single seed)."""
-    x = np.asarray(x, dtype=float)
-    n = x.shape[-1]
-    se = x.std(axis=-1, ddof=1) / math.sqrt(n) if n > 1 else np.zeros(x.shape[:-1])
-    return x.mean(axis=-1), se
 
 
 def study(cfg: dict, seeds, epochs: int, granularity: str) -> tuple:
@@ -85,17 +58,17 @@ def study(cfg: dict, seeds, epochs: int, granularity: str) -> tuple:
                 err["copy"][m_i, k_i, s_i] = run.copy_gen_errors.mean()
                 err["ensemble"][m_i, k_i, s_i] = run.ensemble_error
                 err["routed"][m_i, k_i, s_i] = run.routed_error
-                bar.step(f"M={M} {name}")
+                bar.tick(note=f"M={M} {name}")
     return err, source
 
 
 def summarize(cfg, err) -> list:
     """One row per (M, kernel): means, standard errors and paired differences to Identity."""
-    cm, cs = _mean_se(err["copy"])
-    em, es = _mean_se(err["ensemble"])
-    rm, rs = _mean_se(err["routed"])
-    dcm, dcs = _mean_se(err["copy"] - err["copy"][:, :1])  # kernel 0 is Identity
-    dem, des = _mean_se(err["ensemble"] - err["ensemble"][:, :1])
+    cm, cs = mean_sem(err["copy"])
+    em, es = mean_sem(err["ensemble"])
+    rm, rs = mean_sem(err["routed"])
+    dcm, dcs = mean_sem(err["copy"] - err["copy"][:, :1])  # kernel 0 is Identity
+    dem, des = mean_sem(err["ensemble"] - err["ensemble"][:, :1])
     rows = []
     for m_i, M in enumerate(cfg["Ms"]):
         for k_i, (name, _) in enumerate(KERNELS):

@@ -37,17 +37,16 @@ seeds) runs in seconds.
 
 import argparse
 import math
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 from algorithms.amp.state_evolution import alpha_it, run_se
 from algorithms.denoisers import BinaryPrior, SignChannel
-from algorithms.learning import Perceptron, split_rng, train
+from algorithms.learning import Perceptron, mean_sem, split_rng, train
 from fgraph.problems import perceptron
 from lifts import Identity, Ring, Uniform, route
+from mcover.progress import Progress
 
 FULL = {"N": 1001, "alphas": (0.5, 1.0, 1.5, 2.0, 3.0), "Ms": (1, 4, 8, 16), "seeds": 10, "epochs": 50,
         "widths": (0.5, 1.0, 2.0, 4.0), "n_test": 10_000,
@@ -123,31 +122,6 @@ def independent_copy_errors(prob, model, M: int, epochs: int, seed: int) -> np.n
     return np.asarray(out)
 
 
-class Progress:
-    """A one-line counter on stderr (no dependency)."""
-
-    def __init__(self, total: int, label: str):
-        self.total, self.done, self.label, self.t0 = total, 0, label, time.time()
-
-    def step(self, what: str = "") -> None:
-        self.done += 1
-        el = time.time() - self.t0
-        eta = el / self.done * (self.total - self.done)
-        sys.stderr.write(f"\r{self.label}: {self.done}/{self.total} runs, {el:5.0f}s elapsed, "
-                         f"~{eta:4.0f}s left  {what:<30}")
-        if self.done == self.total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-
-def _mean_se(x: np.ndarray) -> tuple:
-    """Mean over the last axis and its standard error (0 for a single seed)."""
-    x = np.asarray(x, dtype=float)
-    n = x.shape[-1]
-    se = x.std(axis=-1, ddof=1) / math.sqrt(n) if n > 1 else np.zeros(x.shape[:-1])
-    return x.mean(axis=-1), se
-
-
 # ----------------------------------------------------------------------------- the study
 def study(cfg: dict, model, seeds, kernels, epochs: int) -> dict:
     """Copy, ensemble and routed errors, float64 (n_alpha, n_M, n_kernel, n_seed)."""
@@ -164,7 +138,7 @@ def study(cfg: dict, model, seeds, kernels, epochs: int) -> dict:
                     err["copy"][a_i, m_i, k_i, s_i] = run.copy_gen_errors.mean()
                     err["ensemble"][a_i, m_i, k_i, s_i] = run.ensemble_error
                     err["routed"][a_i, m_i, k_i, s_i] = run.routed_error
-                    bar.step(f"alpha={alpha:g} M={M} {name}")
+                    bar.tick(note=f"alpha={alpha:g} M={M} {name}")
     return err
 
 
@@ -188,7 +162,7 @@ def bp_comparison(bcfg: dict, model, epochs: int, kernels) -> list | None:
                 bp_e.append(b.ensemble_error)
                 sg_c.append(r.copy_gen_errors.mean())
                 sg_e.append(r.ensemble_error)
-                bar.step(f"alpha={alpha:g} {name}")
+                bar.tick(note=f"alpha={alpha:g} {name}")
             rows.append({"alpha": alpha, "kernel": name, "M": M, "N": bcfg["N"],
                          "bp_copy": float(np.mean(bp_c)), "bp_ensemble": float(np.mean(bp_e)),
                          "rule_copy": float(np.mean(sg_c)), "rule_ensemble": float(np.mean(sg_e)),
@@ -199,11 +173,11 @@ def bp_comparison(bcfg: dict, model, epochs: int, kernels) -> list | None:
 def summarize(cfg, err, kernels) -> list:
     """One row per (alpha, M, kernel): means, standard errors, paired differences to Identity, cycles."""
     rows = []
-    cm, cs = _mean_se(err["copy"])
-    em, es = _mean_se(err["ensemble"])
-    rm, rs = _mean_se(err["routed"])
-    dcm, dcs = _mean_se(err["copy"] - err["copy"][:, :, :1])  # kernel 0 is Identity
-    dem, des = _mean_se(err["ensemble"] - err["ensemble"][:, :, :1])
+    cm, cs = mean_sem(err["copy"])
+    em, es = mean_sem(err["ensemble"])
+    rm, rs = mean_sem(err["routed"])
+    dcm, dcs = mean_sem(err["copy"] - err["copy"][:, :, :1])  # kernel 0 is Identity
+    dem, des = mean_sem(err["ensemble"] - err["ensemble"][:, :, :1])
     for a_i, alpha in enumerate(cfg["alphas"]):
         P = int(round(alpha * cfg["N"]))
         for m_i, M in enumerate(cfg["Ms"]):

@@ -32,11 +32,12 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 import time
 from pathlib import Path
 
-__all__ = ["add_parser", "TRAIN_SEED_OFFSET", "MODELS", "RULES"]
+from .progress import Progress
+
+__all__ = ["add_parser", "TRAIN_SEED_OFFSET", "MODELS", "RULES", "Progress"]
 
 #: The training seed of seed index ``s`` is ``TRAIN_SEED_OFFSET + s`` (the problem seed is ``s``).
 TRAIN_SEED_OFFSET = 1000
@@ -47,48 +48,6 @@ RULES = {"perceptron": ("clipped", "sbpi"), "committee": ("least_action",), "mlp
 #: Routing unit of each model when ``--granularity`` is not given.
 DEFAULT_GRANULARITY = {"perceptron": "weight", "committee": "weight", "mlp": "neuron"}
 DEFAULTS = {"alpha": 2.0, "n": 1001, "K": 3, "hidden": 64}
-
-
-class Progress:
-    """A one-line progress bar (jobs done / total) on a stream, drawn only on a terminal.
-
-    Parameters
-    ----------
-    total : int
-        Number of ticks expected.
-    stream : file, optional
-        Where to draw (default ``sys.stderr``).
-    enabled : bool, optional
-        Draw or not; default: whether ``stream`` is a terminal.
-    """
-
-    WIDTH = 30
-
-    def __init__(self, total: int, stream=None, enabled: bool | None = None, label: str = "route"):
-        self.stream = sys.stderr if stream is None else stream
-        if enabled is None:
-            isatty = getattr(self.stream, "isatty", None)
-            enabled = bool(isatty()) if callable(isatty) else False
-        self.enabled = enabled
-        self.total = max(int(total), 1)
-        self.done = 0
-        self.label = label
-        self.t0 = time.perf_counter()
-
-    def tick(self, n: int = 1, note: str = "") -> None:
-        self.done = min(self.done + n, self.total)
-        if not self.enabled:
-            return
-        full = self.WIDTH * self.done // self.total
-        bar = "#" * full + "." * (self.WIDTH - full)
-        secs = time.perf_counter() - self.t0
-        self.stream.write(f"\r{self.label} [{bar}] {self.done}/{self.total} {secs:5.1f} s {note}")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 def _check_args(args) -> None:
@@ -218,7 +177,7 @@ def _route(args) -> int:
     except ValueError as err:
         raise ValueError(f"--granularity: {err}") from None
     per_seed = args.epochs * (2 if args.baseline else 1)
-    bar = Progress(args.seeds * per_seed)
+    bar = Progress(args.seeds * per_seed, "route")
     runs, curves, gen_curves = [], [], []
     model_config = source = None
     n_test = p = None

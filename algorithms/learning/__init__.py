@@ -16,7 +16,7 @@ from ._base import GRANULARITIES, Model, Route, data_of, split_rng
 from .baselines import ReplicaResult, easgd, independent, replicated
 from .committee import Committee
 from .datasets import ClassificationData, digits, digits_or_teacher, teacher_classification
-from .evaluate import copy_and_ensemble_errors, teacher_test_set
+from .evaluate import copy_and_ensemble_errors, mean_sem, teacher_test_set
 from .mlp import MLP, MLPData, class_labels
 from .perceptron import Perceptron
 from .train import TrainResult, epoch_loop, train
@@ -24,6 +24,6 @@ from .train import TrainResult, epoch_loop, train
 __all__ = [
     "GRANULARITIES", "ClassificationData", "Committee", "MLP", "MLPData", "Model", "Perceptron",
     "ReplicaResult", "Route", "TrainResult", "class_labels", "copy_and_ensemble_errors", "data_of",
-    "digits", "digits_or_teacher", "easgd", "epoch_loop", "independent", "replicated", "split_rng",
-    "teacher_classification", "teacher_test_set", "train",
+    "digits", "digits_or_teacher", "easgd", "epoch_loop", "independent", "mean_sem", "replicated",
+    "split_rng", "teacher_classification", "teacher_test_set", "train",
 ]

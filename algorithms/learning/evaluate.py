@@ -11,7 +11,7 @@ from fgraph.dtypes import FLOAT, as_generator
 from ._base import check_positive_int
 from .perceptron import sign_labels
 
-__all__ = ["teacher_test_set", "copy_and_ensemble_errors"]
+__all__ = ["teacher_test_set", "copy_and_ensemble_errors", "mean_sem"]
 
 N_TEST = 10_000
 
@@ -61,3 +61,20 @@ def copy_and_ensemble_errors(model, params, X, y) -> tuple[np.ndarray, float]:
     errs = model.errors(params, X, y) / y.size
     ens = float(np.mean(model.vote(params, X) != y))
     return np.asarray(errs, dtype=FLOAT), ens
+
+
+def mean_sem(x, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over ``axis`` (the seeds) and its standard error ``std(ddof=1) / sqrt(n)`` (0 for n = 1).
+
+    Examples
+    --------
+    >>> m, se = mean_sem([[0.1, 0.3], [0.2, 0.2]])
+    >>> m.tolist(), se.round(6).tolist()
+    ([0.2, 0.2], [0.1, 0.0])
+    """
+    x = np.asarray(x, dtype=FLOAT)
+    n = x.shape[axis]
+    mean = x.mean(axis=axis)
+    if n < 2:
+        return mean, np.zeros_like(mean)
+    return mean, x.std(axis=axis, ddof=1) / math.sqrt(n)
