@@ -208,3 +208,41 @@ def test_bad_input_is_named():
         route(prob, Perceptron(), 2, 3.0, epochs=1)
     with pytest.raises(TypeError, match="model must be"):
         route(prob, None, 2, Identity(), epochs=1)
+
+
+# -- the MLP through route(): invariants 1 and 3, and the test split as the score ---------------------
+def mlp_data():
+    from algorithms.learning import teacher_classification
+
+    return teacher_classification(120, 60, d=8, n_classes=3, hidden=6, seed=0)
+
+
+@pytest.mark.parametrize("granularity", ["weight", "neuron", "tensor"])
+def test_mlp_identity_routing_is_independent_training(granularity):
+    from algorithms.learning import MLP
+
+    d = mlp_data()
+    model = MLP(hidden=5, n_classes=3, momentum=0.5, batch_size=16)
+    W0 = starts(model, 8, 3, 4)
+    run = route(d.train, model, 3, Identity(), epochs=3, seed=2, init=W0, granularity=granularity,
+                test=d.test)
+    for m in range(3):
+        single = train(d.train, model, epochs=3, seed=2, init={k: v[m] for k, v in W0.items()})
+        for k in W0:
+            np.testing.assert_array_equal(run.params[k][m], single.params[k])
+    errs = model.errors(run.params, *d.test) / len(d.test[1])
+    np.testing.assert_array_equal(run.copy_gen_errors, errs)
+
+
+@pytest.mark.parametrize("granularity", ["weight", "neuron", "tensor"])
+def test_mlp_identical_starts_stay_identical(granularity):
+    from algorithms.learning import MLP
+
+    d = mlp_data()
+    model = MLP(hidden=5, n_classes=3, momentum=0.9, batch_size=16)
+    one = model.init(8, np.random.default_rng(0))
+    W0 = {k: np.repeat(v[None], 4, axis=0) for k, v in one.items()}
+    run = route(d.train, model, 4, Uniform(), epochs=2, seed=1, init=W0, granularity=granularity)
+    for k in W0:
+        assert np.all(run.params[k] == run.params[k][:1])
+        assert not np.array_equal(run.params[k][0], one[k])
