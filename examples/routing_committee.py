@@ -19,7 +19,7 @@ With M = 1 the kernel and the unit do not matter (invariant 1 of §7.3).
 Run:  python examples/routing_committee.py [--out DIR] [--small] [--K 5] [--seeds 10]
 
 The full mode (N = 201, alpha in {1, 2, 4, 8}, M in {1, 4, 8}, six kernels, two units,
-10 seeds) takes about ten minutes with a progress counter on stderr; ``--small`` (N = 61,
+10 seeds) takes about seven minutes with a progress counter on stderr; ``--small`` (N = 61,
 two alphas, M in {1, 4}, three kernels, two seeds) runs in seconds.
 """
 

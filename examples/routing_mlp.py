@@ -19,8 +19,8 @@ kernel, with standard errors over seeds.  With M = 1 every kernel gives the same
 
 Run:  python examples/routing_mlp.py [--out DIR] [--small] [--seeds 10] [--epochs 40]
 
-The full mode (hidden 64, M in {1, 4, 8}, three kernels, 10 seeds, 40 epochs) takes a few
-minutes with a progress counter on stderr; ``--small`` (hidden 32, M in {1, 4}, two seeds,
+The full mode (hidden 64, M in {1, 4, 8}, three kernels, 10 seeds, 40 epochs) takes about a
+minute with a progress counter on stderr; ``--small`` (hidden 32, M in {1, 4}, two seeds,
 5 epochs) runs in seconds.
 """
 
