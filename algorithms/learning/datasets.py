@@ -128,8 +128,8 @@ def digits(seed=None, test_fraction: float = 0.25, standardize: bool = True) -> 
 
     Examples
     --------
-    >>> data = digits(seed=0)                              # doctest: +SKIP
-    >>> data.X_train.shape, data.X_test.shape              # doctest: +SKIP
+    >>> data = digits(seed=0)
+    >>> data.X_train.shape, data.X_test.shape
     ((1347, 64), (450, 64))
     """
     tf = _check_fraction(test_fraction)
