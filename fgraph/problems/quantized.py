@@ -1,8 +1,11 @@
-"""Quantized-weight regression (docs/theory.md §8): ``y = F x* + sqrt(noise) xi``, x* on a grid.
+"""Quantized-weight regression (docs/theory.md §8): ``y = F x* + sqrt(noise) xi``, student on a grid.
 
 Data: ``P = round(alpha * n)`` samples, ``F`` float64 (P, n) i.i.d.
-``N(0, 1/n)``, teacher ``x*_i`` i.i.d. from the given levels (with the given
-weights, uniform by default), ``xi`` i.i.d. N(0, 1).  Random draws: the
+``N(0, 1/n)``, ``xi`` i.i.d. N(0, 1), and a teacher ``x*_i`` drawn i.i.d.
+either from the given levels (with the given weights, uniform by default;
+``teacher='grid'``, the matched setting) or from N(0, 1)
+(``teacher='gaussian'``, rho_0 = 1: a student restricted to the levels learns a
+continuous teacher, the setting of docs/theory.md §8.6).  Random draws: the
 teacher, then ``F``, then the noise.
 
 The factor graph has one variable per weight with one state per level, the
@@ -12,7 +15,8 @@ factor with the Gaussian channel per sample::
     log psi_mu = log N(y_mu; sum_i F_mui levels[x_i], noise)
 
 The quantizer that produces the levels (mid-rise, mid-tread, Lloyd-Max;
-docs/theory.md §8) is the caller's choice: pass its levels.
+docs/theory.md §8) is the caller's choice: pass its levels.  The graph is over
+the student's levels whichever the teacher.
 """
 
 from __future__ import annotations
@@ -31,11 +35,23 @@ from ._glm import (
 )
 from ._problem import Problem, _seeded
 
-__all__ = ["quantized_regression"]
+__all__ = ["TEACHERS", "quantized_regression"]
+
+#: Teacher laws of :func:`quantized_regression`.
+TEACHERS = ("grid", "gaussian")
 
 
-def quantized_regression(n, alpha, levels, weights=None, noise=0.01, seed=None, graph=True) -> Problem:
-    """Linear regression with a teacher whose weights lie on a finite grid.
+def _check_teacher(teacher) -> str:
+    if not isinstance(teacher, str) or teacher not in TEACHERS:
+        valid = ", ".join(repr(t) for t in TEACHERS)
+        raise ValueError(f"unknown teacher {teacher!r}; valid teachers: {valid}")
+    return teacher
+
+
+def quantized_regression(
+    n, alpha, levels, weights=None, noise=0.01, seed=None, graph=True, teacher="grid"
+) -> Problem:
+    """Linear regression learned by a student whose weights lie on a finite grid.
 
     Parameters
     ----------
@@ -47,22 +63,35 @@ def quantized_regression(n, alpha, levels, weights=None, noise=0.01, seed=None, 
         Distinct finite weight values, L >= 2 (state ``x`` is ``levels[x]``).
     weights : array_like of float, shape (L,), optional
         Prior probabilities of the levels (>= 0, normalised here); default
-        uniform.
+        uniform.  They are the grid teacher's law and the graph's log-prior.
     noise : float
         Noise variance Delta > 0 (default 0.01).
     seed : int, numpy.random.Generator or None
     graph : bool
         Build the factor graph (False: the dense problem only, for AMP).
+    teacher : {'grid', 'gaussian'}
+        The teacher's law: i.i.d. on the levels with ``weights`` ('grid', the
+        default), or i.i.d. N(0, 1) ('gaussian').  The teacher is drawn first,
+        so one seed gives different ``F`` for the two laws.
 
     Returns
     -------
     Problem
-        ``graph``: n variables of card L, P ``glm`` factors (Gaussian channel),
-        or None.  ``truth`` int64 (n,): the teacher's states.  ``F`` float64
-        (P, n), ``y`` float64 (P,).  ``meta``: ``kind='quantized_regression'``,
-        ``n``, ``p``, ``alpha``, ``prior='discrete'``, ``levels``, ``weights``
-        float64 (L,), ``channel='gaussian'``, ``noise``, ``seed``, ``teacher``
-        float64 (n,).
+        ``graph``: n variables of card L (the student's levels), P ``glm``
+        factors (Gaussian channel with variance ``noise``), or None.
+        ``truth``: the teacher's states, int64 (n,) ('grid'), or its weights,
+        float64 (n,) ('gaussian').  ``F`` float64 (P, n), ``y`` float64 (P,).
+        ``meta``: ``kind='quantized_regression'``, ``n``, ``p``, ``alpha``,
+        ``prior='discrete'``, ``levels``, ``weights`` float64 (L,),
+        ``channel='gaussian'``, ``noise``, ``seed``, ``teacher_kind`` ('grid'
+        or 'gaussian'), ``teacher`` float64 (n,) (the weight values).
+
+    Raises
+    ------
+    ValueError
+        Bad ``n``, ``alpha``, ``levels``, ``weights``, ``noise`` or ``teacher``.
+    TypeError
+        A non-integer ``n``, a non-bool ``graph``.
 
     Examples
     --------
@@ -77,14 +106,28 @@ def quantized_regression(n, alpha, levels, weights=None, noise=0.01, seed=None, 
     Traceback (most recent call last):
     ...
     ValueError: levels must be distinct, got [0.0, 0.0]
+
+    A Gaussian teacher (rho_0 = 1) learned on a 2-bit grid: ``truth`` holds its
+    weights, the graph the student's four levels.
+
+    >>> prob = quantized_regression(2000, 0.5, np.linspace(-1.5, 1.5, 4), teacher="gaussian", seed=0)
+    >>> prob.meta["teacher_kind"], prob.truth.dtype, int(prob.graph.card[0])
+    ('gaussian', dtype('float64'), 4)
+    >>> w0 = prob.meta["teacher"]
+    >>> bool(abs(w0.mean()) < 0.1 and abs(w0.var() - 1.0) < 0.1)
+    True
     """
     n = check_n(n)
     alpha, P = n_samples(n, alpha)
     lev, w = check_levels(levels, weights)
     noise = check_noise(noise, "gaussian")
     build = check_graph_flag(graph)
+    kind = _check_teacher(teacher)
     rng, recorded = _seeded(seed)
-    states, teacher = draw_teacher(rng, n, lev, w)
+    if kind == "grid":
+        states, teacher = draw_teacher(rng, n, lev, w)
+    else:
+        states, teacher = draw_teacher(rng, n, None, None)
     F = draw_F(rng, P, n)
     y = apply_channel(rng, F @ teacher, "gaussian", noise)
     cg = glm_graph(n, F, y, "gaussian", noise, lev, w) if build else None
@@ -99,6 +142,7 @@ def quantized_regression(n, alpha, levels, weights=None, noise=0.01, seed=None, 
         "channel": "gaussian",
         "noise": noise,
         "seed": recorded,
+        "teacher_kind": kind,
         "teacher": teacher,
     }
-    return make_problem(cg, states, meta, F, y)
+    return make_problem(cg, teacher if states is None else states, meta, F, y)
