@@ -326,7 +326,9 @@ def ste_grad(x, levels, clipped: bool = False, clip_range=None) -> np.ndarray:
     if clip_range is None:
         lo, hi = float(c[0]), float(c[-1])
     elif isinstance(clip_range, numbers.Real) and not isinstance(clip_range, bool):
-        w = _check_width(clip_range)
+        w = float(clip_range)
+        if not (math.isfinite(w) and w > 0.0):
+            raise ValueError(f"clip_range as a float must be finite and > 0, got {clip_range!r}")
         lo, hi = -w, w
     else:
         try:
