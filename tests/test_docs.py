@@ -149,6 +149,15 @@ def test_route_json_keys(capsys, tmp_path):
     check_output("route", full, full=True)
 
 
+def test_quant_json_keys(capsys, tmp_path):
+    small = {"rs": ("--beta", "10"), "phase": ("--bits-range", "1:2", "--widths", "0.5:3:3"),
+             "width": ("--n-grid", "5"), "curve": ("--alphas", "0.5:2:3")}
+    for action, args in small.items():
+        check_output(f"quant {action}", run_json(capsys, "quant", action, *args), full=False)
+        full = run_json(capsys, "quant", action, *args, "--plot", tmp_path / f"{action}.png")
+        check_output(f"quant {action}", full, full=True)
+
+
 def test_every_subcommand_is_documented():
     from mcover.cli import build_parser
 
