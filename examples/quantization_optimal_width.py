@@ -16,7 +16,7 @@ level convention (``--kind midrise|midtread|cells``, §8.1).
 
 Run:  python examples/quantization_optimal_width.py [--out DIR] [--small] [--kind midrise]
 
-The full mode (4 bits x 10 alphas x 2 noises) takes about 10 seconds; ``--small``
+The full mode (4 bits x 10 alphas x 2 noises) takes about 4 seconds; ``--small``
 (2 bits x 3 alphas x 2 noises) about a second.
 """
 
@@ -104,7 +104,8 @@ def main(out, small: bool = False, kind: str = "midrise") -> dict:
     for a, e in curves.items():
         j = int(np.argmin(e))
         print(f"  alpha = {a:<8g} best grid width {cfg['curve_widths'][j]:.3f}, error {e[j]:.4f} "
-              f"(at the narrowest {e[0]:.3f}: clipping; at the widest {e[-1]:.3f}: coarse rounding)")
+              f"(error {e[0]:.3f} at the narrowest width: clipping; {e[-1]:.3f} at the widest: "
+              "coarse rounding)")
 
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
     ax = axes[0]

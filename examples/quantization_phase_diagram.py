@@ -21,7 +21,7 @@ docs/theory.md §8.1), so the figure can be redrawn under each.
 Run:  python examples/quantization_phase_diagram.py [--out DIR] [--small] [--kind midrise]
           [--no-amp]
 
-The full mode (8 bits x 40 widths x 2 betas, six AMP points) takes about half a minute
+The full mode (8 bits x 40 widths x 2 betas, six AMP points) takes about 10 seconds
 on two cores; ``--small`` (3 bits x 8 widths, one beta, two small AMP points) runs in a
 couple of seconds.
 """
