@@ -88,7 +88,7 @@ _N_GL = 12  # Gauss–Legendre nodes per panel
 _SHARP = 0.5  # A gap^2 above which a threshold gets its own graded panels
 _OFFSETS = np.array([0.0, 1.0, 2.5, 5.0, 10.0, 18.0, 30.0, 42.0])  # in logistic widths
 _EDGE_OFFSETS = np.array([0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0])  # in posterior std (outer levels)
-_ATOM_OFFSETS = np.array([0.0, 1.0, 2.0, 4.0, 7.0, 10.0, 13.0])  # in tau (grid teacher)
+_STALL = 25  # Anderson steps without a new best residual before falling back to the plain map
 _TAILS = 9.5  # integrate r over +-_TAILS standard deviations
 
 
@@ -232,7 +232,8 @@ def _cell_moments(levels, tau2, rho0, teacher, scale=1.0):
     # grid teacher: w0 = c_j with probability 1/K, r | w0 ~ N(w0, tau2)
     edges = np.concatenate(([-np.inf], t, [np.inf]))
     if tau2 > 0:
-        p = np.diff(special.ndtr((edges[None, :] - c[:, None]) / math.sqrt(tau2)), axis=1)
+        with np.errstate(over="ignore"):
+            p = np.diff(special.ndtr((edges[None, :] - c[:, None]) / math.sqrt(tau2)), axis=1)
     else:
         p = -np.diff((c[:, None] > edges[None, :]).astype(np.float64), axis=1)  # r = w0 exactly
     m = float(np.mean(c * (p @ c)))
@@ -249,7 +250,8 @@ def _density_r(x, tau2, rho0, teacher, levels):
     if tau2 == 0:
         return np.zeros_like(x)
     d = (x[..., None] - levels) ** 2
-    return np.mean(np.exp(-0.5 * d / tau2), axis=-1) / math.sqrt(2.0 * math.pi * tau2)
+    with np.errstate(over="ignore"):  # tau2 -> 0: the Gaussian underflows to 0, as it should
+        return np.mean(np.exp(-0.5 * d / tau2), axis=-1) / math.sqrt(2.0 * math.pi * tau2)
 
 
 def response_S(levels, D, alpha, rho0=1.0, *, teacher="gaussian", scale=1.0):
@@ -332,22 +334,11 @@ def _gl(n):
     return x, w
 
 
-def _r_rule(levels, A, Ap, tau2, rho0, teacher):
-    """Nodes ``r``, weights (density included) and ``E[w0 | r]`` for the r-integrals."""
+def _site_features(levels, A, Ap):
+    """Breakpoints in ``r`` where ``<c>(r)`` has structure: sharp thresholds and the outer levels."""
     c = levels
     ratio = Ap / A
     pts = []
-    if teacher == "gaussian":
-        s2 = rho0 + tau2
-        sd = math.sqrt(s2)
-        lo, hi = -_TAILS * sd, _TAILS * sd
-        pts.append(np.linspace(lo, hi, 2 * int(2 * _TAILS) + 1))  # panels of sd / 2
-    else:
-        tau = math.sqrt(tau2)
-        lo, hi = c[0] - _TAILS * tau, c[-1] + _TAILS * tau
-        pts.append((c[:, None] + tau * np.concatenate((-_ATOM_OFFSETS, _ATOM_OFFSETS))[None, :]).ravel())
-        pts.append(np.linspace(lo, hi, 33))
-    # thresholds with a sharp logistic step
     gaps = np.diff(c)
     t = ratio * 0.5 * (c[:-1] + c[1:])
     width = 1.0 / (A * gaps)
@@ -365,24 +356,42 @@ def _r_rule(levels, A, Ap, tau2, rho0, teacher):
     off = np.concatenate((-_EDGE_OFFSETS[::-1], _EDGE_OFFSETS[1:])) * h
     pts.append(ratio * c[0] + off)
     pts.append(ratio * c[-1] + off)
-    bp = np.concatenate(pts)
-    bp = np.unique(np.clip(bp, lo, hi))
+    return np.concatenate(pts)
+
+
+def _panels(bp):
+    """Composite Gauss–Legendre nodes and weights on the sorted breakpoints ``bp``."""
     x, w = _gl(_N_GL)
     mid = 0.5 * (bp[1:] + bp[:-1])
     hw = 0.5 * (bp[1:] - bp[:-1])
-    r = (mid[:, None] + hw[:, None] * x[None, :]).ravel()
-    wt = (hw[:, None] * w[None, :]).ravel()
+    return (mid[:, None] + hw[:, None] * x[None, :]).ravel(), (hw[:, None] * w[None, :]).ravel()
+
+
+def _r_rule(levels, A, Ap, tau2, rho0, teacher):
+    """Nodes ``r``, weights (density included) and ``E[w0 | r]`` for the r-integrals.
+
+    Gaussian teacher: one rule in ``r ~ N(0, rho0 + tau2)``. Grid teacher: one rule in
+    ``z = (r - c_j) / tau`` per teacher atom ``c_j`` (weight ``1/K``), so that the Gaussian weight
+    is exact however small ``tau`` is, and ``E[w0 | r]`` is replaced by the atom itself.
+    """
+    c = levels
+    feats = _site_features(c, A, Ap)
     if teacher == "gaussian":
-        wt = wt * np.exp(-0.5 * r * r / s2) / math.sqrt(2.0 * math.pi * s2)
-        e1 = (rho0 / s2) * r
-    else:
-        logk = -0.5 * (r[:, None] - c[None, :]) ** 2 / tau2
-        mx = logk.max(axis=1, keepdims=True)
-        k = np.exp(logk - mx)
-        ks = k.sum(axis=1)
-        wt = wt * ks * np.exp(mx[:, 0]) / (c.size * math.sqrt(2.0 * math.pi * tau2))
-        e1 = (k @ c) / ks
-    return r, wt, e1
+        s2 = rho0 + tau2
+        sd = math.sqrt(s2)
+        lo, hi = -_TAILS * sd, _TAILS * sd
+        bp = np.concatenate((np.linspace(lo, hi, 2 * int(2 * _TAILS) + 1), feats))  # panels of sd / 2
+        r, wt = _panels(np.unique(np.clip(bp, lo, hi)))
+        return r, wt * np.exp(-0.5 * r * r / s2) / math.sqrt(2.0 * math.pi * s2), (rho0 / s2) * r
+    tau = math.sqrt(tau2)
+    base = np.linspace(-_TAILS, _TAILS, 2 * int(2 * _TAILS) + 1)
+    rs, ws, es = [], [], []
+    for cj in c:
+        z, wz = _panels(np.unique(np.clip(np.concatenate((base, (feats - cj) / tau)), -_TAILS, _TAILS)))
+        rs.append(cj + tau * z)
+        ws.append(wz * np.exp(-0.5 * z * z) / (_SQRT2PI * c.size))
+        es.append(np.full(z.size, cj))
+    return np.concatenate(rs), np.concatenate(ws), np.concatenate(es)
 
 
 def _site(levels, A, Ap, r):
@@ -401,7 +410,7 @@ def _closure(levels, alpha, beta, ridge, D, chi_t, rho0, teacher, *, with_at=Fal
     A = alpha * beta / (1.0 + beta * chi_t)
     Ap = A + beta * ridge
     tau2 = D / alpha
-    if teacher == "grid" and tau2 <= 1e-300:
+    if teacher == "grid" and tau2 <= 1e-280:
         r = levels.copy()
         wt = np.full(levels.size, 1.0 / levels.size)
         e1 = levels
@@ -534,25 +543,37 @@ def _solve_t0(alpha, c, delta, ridge, rho0, teacher, tol, max_iter, init):
         return delta + rho0 - 2.0 * m + q
 
     if ridge > 0.0:
-        # coupled (D, chi) iteration: Round_C(s r), s = alpha / (alpha + ridge (1 + chi))
-        D, chi, conv, n = D0, 0.0, False, 0
+        # chi / (1 + chi) = S(s) / alpha with 1 + chi = alpha (1 - s) / (ridge s) gives, for fixed D,
+        # k(s) = alpha - ridge s / (1 - s) - S(s) = 0 on (0, alpha / (alpha + ridge)], solved by brentq;
+        # s -> 0 (chi = inf) when alpha <= S(0+). D is then iterated from D0 with this s(D).
+        s_max = alpha / (alpha + ridge)
+
+        def scale_of(D):
+            def k(sc):
+                return (
+                    alpha - ridge * sc / (1.0 - sc) - response_S(c, D, alpha, rho0, teacher=teacher, scale=sc)
+                )
+
+            lo = 1e-150
+            if k(s_max) >= 0.0:  # S(s_max) = 0: no density at the thresholds, chi = 0
+                return s_max
+            if k(lo) <= 0.0:
+                return lo
+            return optimize.brentq(k, lo, s_max, xtol=1e-15, rtol=4 * np.finfo(float).eps)
+
+        D, conv, n = D0, False, 0
         for n in range(1, max_iter + 1):  # noqa: B007
-            s = alpha / (alpha + ridge * (1.0 + chi))
-            S = response_S(c, D, alpha, rho0, teacher=teacher, scale=s)
-            chi_new = S / (alpha - S) if S < alpha else math.inf
-            D_new = gmap(D, s)
-            if math.isinf(chi_new):
-                chi_new = 1e15
-            done = abs(D_new - D) < tol * max(1.0, D) and abs(chi_new - chi) < tol * max(1.0, chi)
-            D, chi = D_new, 0.5 * (chi + chi_new) if n > 1 else chi_new
+            D_new = gmap(D, scale_of(D))
+            done = abs(D_new - D) <= tol * max(1.0, D)
+            D = D_new
             if done:
                 conv = True
                 break
-        s = alpha / (alpha + ridge * (1.0 + chi))
+        s = scale_of(D)
         S = response_S(c, D, alpha, rho0, teacher=teacher, scale=s)
-        chi = S / (alpha - S) if S < alpha else math.inf
+        chi = alpha * (1.0 - s) / (ridge * s) - 1.0 if s > 1e-150 else math.inf
         m, q = _cell_moments(c, D / alpha, rho0, teacher, s)
-        root = f"(D, chi) iterated from D0 = {D0:.6g}, chi0 = 0 (chi damped by 0.5)"
+        root = f"iterated from D0 = {D0:.6g} ({n} steps), s = alpha / (alpha + ridge (1 + chi)) by brentq"
         return _result(alpha, c, delta, math.inf, ridge, teacher, rho0, m, q, 0.0, chi, S, math.inf,
                        conv, n, root)  # fmt: skip
 
@@ -601,8 +622,10 @@ def _solve_finite(alpha, c, delta, beta, ridge, rho0, teacher, damping, tol, max
     """Fixed point of ``x = F(x)``, ``x = (m, q, chi_t)``: damped iteration, Anderson-accelerated.
 
     The Anderson step (type II, memory ``depth``) mixes the last iterates by least squares on the
-    residuals ``F(x) - x``; a step that leaves the domain (``D < 0`` or ``chi_t < 0``) or increases
-    the residual tenfold is replaced by the plain damped step and the memory is cleared.
+    residuals ``F(x) - x``; a step that leaves the domain (``D < 0`` or ``chi_t < 0``) is replaced by
+    the plain damped step, the memory is cleared when the residual grows tenfold, and when the best
+    residual has not improved for ``_STALL`` steps the plain damped map takes over from the best
+    iterate.
     """
 
     def F(x):
@@ -616,7 +639,7 @@ def _solve_finite(alpha, c, delta, beta, ridge, rho0, teacher, damping, tol, max
     mix = 1.0 - damping
     x = np.array(x0, dtype=np.float64)
     xs, gs = [], []
-    best = math.inf
+    best, x_best, n_best = math.inf, x, 0
     for n in range(1, max_iter + 1):
         fx = F(x)
         g = fx - x
@@ -625,7 +648,12 @@ def _solve_finite(alpha, c, delta, beta, ridge, rho0, teacher, damping, tol, max
             return tuple(float(v) for v in fx), True, n
         if err > 10.0 * best:
             xs, gs = [], []
-        best = min(best, err)
+        if err < best:
+            best, x_best, n_best = err, x.copy(), n
+        if depth > 0 and n - n_best > _STALL:
+            # Anderson stalled: finish with the plain damped map from the best iterate
+            x, depth, xs, gs = x_best, 0, [], []
+            continue
         plain = x + mix * g
         xs.append(x.copy())
         gs.append(g)

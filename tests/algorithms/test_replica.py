@@ -276,3 +276,22 @@ def test_bad_input_is_rejected(kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         solve_rs(**args)
+
+
+def test_grid_teacher_finite_beta_near_perfect_recovery_converges():
+    # D -> 0 (tau -> 0): the per-atom rule keeps the closure smooth, so the iteration converges
+    for alpha, levels, beta in (
+        (5.0, [-1.5, 1.5], 1.0),
+        (1.1, MIDRISE2, 10.0),
+        (5.0, np.linspace(-3, 3, 8), 10.0),
+    ):
+        res = solve_rs(alpha, levels, 0.0, beta, teacher="grid")
+        assert res.converged and res.D < 1e-3
+        new = rs_closure(alpha, levels, 0.0, beta, res.m, res.q, res.Q, teacher="grid")
+        assert np.max(np.abs(np.subtract(new, (res.m, res.q, res.Q)))) < 1e-10
+
+
+def test_zero_temperature_ridge_tends_to_ridgeless():
+    res0 = solve_rs(2.0, MIDRISE2, 0.1)
+    res = solve_rs(2.0, MIDRISE2, 0.1, ridge=1e-9)
+    assert res.converged and abs(res.D - res0.D) < 1e-6 and abs(res.chi - res0.chi) < 1e-6
