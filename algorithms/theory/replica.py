@@ -30,7 +30,10 @@ Zero temperature (§8.3). As ``beta -> inf`` with ``chi = beta chi_t`` finite,
     S   = sum_k p_r(t_k / s) (c_{k+1} - c_k),     t_k = (c_k + c_{k+1}) / 2
     chi = S / (alpha - S)        (chi = inf when S >= alpha: the interpolation peak)
 
-with ``p_r`` the density of ``r``. Both errors are then ``D`` and ``D / (1 + chi)^2``. Without
+with ``p_r`` the density of ``r``. Both errors are then ``D`` and ``D / (1 + chi)^2``. With a ridge,
+``chi / (1 + chi) = S / alpha`` and ``1 + chi = alpha (1 - s) / (ridge s)`` give, at each ``D``, the
+scalar equation ``alpha - ridge s / (1 - s) = S(s)`` for ``s`` in ``(0, alpha / (alpha + ridge)]``
+(``s -> 0``, ``chi = inf`` when no root exists). Without
 quantization (``levels=None``) the posterior is Gaussian, ``<c> = s r``, ``Var(c | r) = chi_t``,
 and everything is closed form: ``chi = 2 / ((alpha + ridge - 1) + sqrt((alpha + ridge - 1)^2 + 4 ridge))``,
 ``D = (rho0 (1 - s)^2 + delta) / (1 - s^2 / alpha)`` (``delta alpha / (alpha - 1)`` when ridge = 0),
