@@ -1,25 +1,18 @@
 """``mcover quant``: each action's JSON against the library called directly, tables, plots, bad input."""
 
-import json
 import math
 
 import numpy as np
 import pytest
-
-from mcover.cli import main
+from runners import cli, cli_json
 
 
 def run(capsys, *argv):
-    code = main(["quant", *map(str, argv)])
-    out, err = capsys.readouterr()
-    return code, out, err
+    return cli(capsys, "quant", *argv)
 
 
 def run_json(capsys, *argv) -> dict:
-    code, out, err = run(capsys, *argv, "--json")
-    assert code == 0, err
-    assert len(out.strip().splitlines()) == 1  # nothing on stdout but the JSON object
-    return json.loads(out)
+    return cli_json(capsys, "quant", *argv)
 
 
 def _same(a, b):

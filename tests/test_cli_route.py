@@ -1,28 +1,22 @@
 """``mcover route``: JSON keys and shapes, bit-equality with lifts.route, table, plot, progress, bad input."""
 
 import io
-import json
 
 import numpy as np
 import pytest
+from runners import cli, cli_json
 
-from mcover.cli import main
 from mcover.cli_route import TRAIN_SEED_OFFSET, Progress
 
 SMALL = ("--n", "51", "--epochs", "3", "--seeds", "2", "--M", "4")
 
 
 def run(capsys, *argv):
-    code = main(["route", *map(str, argv)])
-    out, err = capsys.readouterr()
-    return code, out, err
+    return cli(capsys, "route", *argv)
 
 
 def run_json(capsys, *argv) -> dict:
-    code, out, err = run(capsys, *argv, "--json")
-    assert code == 0, err
-    assert len(out.strip().splitlines()) == 1  # nothing on stdout but the JSON object
-    return json.loads(out)
+    return cli_json(capsys, "route", *argv)
 
 
 def test_json_keys_and_shapes(capsys):

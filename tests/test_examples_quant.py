@@ -1,23 +1,11 @@
 """The quantization examples in their --small mode: real content, with the theory's limits as oracles."""
 
-import contextlib
-import io
-import runpy
-from pathlib import Path
 
 import numpy as np
 import pytest
+from runners import run_example
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-
-
-def _run(name, tmp_path, **kw):
-    """Run an example's ``main(tmp_path, small=True, **kw)``; return (its namespace, result, stdout)."""
-    mod = runpy.run_path(str(EXAMPLES / name))
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        res = mod["main"](tmp_path, small=True, **kw)
-    return mod, res, buf.getvalue()
+_run = run_example
 
 
 def _figure_ok(res, kind="midrise"):
