@@ -95,6 +95,7 @@ def problems():
     return [_problem(seed) for seed in range(6)]
 
 
+@pytest.mark.slow  # AMP at N = 2000: kept out of the no-JIT run, where it would take minutes
 @pytest.mark.parametrize(
     "beta, ridge, anneal, n_seeds",
     [(4.0, 0.0, None, 6), (10.0, 0.0, [2.0, 5.0], 3), (4.0, 0.5, None, 3)],
@@ -113,6 +114,7 @@ def test_amp_fixed_point_matches_rs(problems, beta, ridge, anneal, n_seeds):
     assert np.all(diff < 0.01), diff
 
 
+@pytest.mark.slow
 def test_amp_follows_se_per_iteration(problems):
     prob = problems[0]
     res = quantized_amp(prob, LEVELS, 4.0, damping=0.0, max_iter=12, tol=1e-14, n_threads=1)
@@ -124,6 +126,7 @@ def test_amp_follows_se_per_iteration(problems):
     assert se.m[1] < se.m[3] - 0.05  # a real trajectory, not only its end
 
 
+@pytest.mark.slow
 def test_anneal_reaches_the_direct_fixed_point(problems):
     prob = problems[1]
     opts = dict(FAST, tol=1e-9, max_iter=2000)
