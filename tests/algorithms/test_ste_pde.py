@@ -192,3 +192,20 @@ def test_bad_arguments_rejected(kwargs, match):
     c = uniform_levels(2, 2.0, kind="midrise")
     with pytest.raises(ValueError, match=match):
         mean_field(c, c, **kwargs)
+
+
+def test_clipped_ste_freezes_weights_beyond_the_clip_range():
+    # φ̃' = 0 outside [-2, 2]: no drift, no diffusion there, so the density of cells not touching
+    # the clip points never changes; mass only leaks out through the clip faces (Itô form).
+    c = uniform_levels(2, 2.0, kind="cells")
+    r = mean_field(c, c, eta=0.2, tau=20.0, teacher=1.0, clipped=True, clip=2.0, init_std=1.5,
+                   n_points=3, snapshots=(0.0, 20.0))
+    w, d0 = r.densities[0.0]
+    _, d1 = r.densities[20.0]
+    h = np.diff(r.edges)
+    far = np.abs(w) > 2.0 + 1.5 * h[0]
+    assert far.any()
+    assert np.allclose(d1[far], d0[far], rtol=1e-12, atol=1e-300)
+    outside = np.abs(w) > 2.0
+    assert np.sum(d1[outside] * h[outside]) >= np.sum(d0[outside] * h[outside]) - 1e-15
+    assert r.gen_error[-1] < r.gen_error[0]
