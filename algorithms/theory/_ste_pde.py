@@ -214,25 +214,40 @@ def _build_edges(lo: float, hi: float, n_cells: int, breaks) -> np.ndarray:
     return np.concatenate(pieces)
 
 
-def _tridiag_solve(alpha, beta, dt, widths, mass):
-    """One backward-Euler step for all nodes: ``(I − dt L) M_new = M_old``; (J, G) arrays."""
-    n_nodes, g = mass.shape
-    ka = dt * alpha / widths[:-1]            # (J, G-1): outflow of cell i to the right, per mass
-    kb = dt * beta / widths[1:]              # (J, G-1): outflow of cell i+1 to the left, per mass
-    diag = np.ones((n_nodes, g))
-    diag[:, :-1] += ka
-    diag[:, 1:] += kb
-    upper = np.zeros((n_nodes, g))           # entry (i, i+1): -kb_i, stored at column i+1
-    upper[:, 1:] = -kb
-    lower = np.zeros((n_nodes, g))           # entry (i+1, i): -ka_i, stored at column i
-    lower[:, :-1] = -ka
-    ab = np.empty((3, n_nodes * g))
-    ab[0] = upper.ravel()
-    ab[1] = diag.ravel()
-    ab[2] = lower.ravel()
-    # the blocks do not couple: upper[:, 0] and lower[:, -1] are zero
-    out = solve_banded((1, 1), ab, mass.ravel(), overwrite_ab=True, check_finite=False)
-    return np.maximum(out.reshape(n_nodes, g), 0.0)
+class _Stepper:
+    """Backward-Euler steps ``(I − dt L) M_new = M_old`` for all teacher nodes at once.
+
+    The drift part of the face coefficients is fixed; the diffusion part scales with ε. The
+    (J, G) problems are stacked into one tridiagonal system of size J·G whose blocks do not
+    couple (the entries between blocks are zero).
+    """
+
+    def __init__(self, drift, var_per_eps, widths):
+        d = 0.5 * (widths[1:] + widths[:-1])
+        self.a_drift = np.maximum(drift[:, :-1], 0.0) / widths[:-1]          # (J, G-1)
+        self.b_drift = -np.minimum(drift[:, 1:], 0.0) / widths[1:]
+        self.a_diff = var_per_eps[:-1] / (2.0 * d) / widths[:-1]             # (G-1,)
+        self.b_diff = var_per_eps[1:] / (2.0 * d) / widths[1:]
+        self.shape = drift.shape
+        self.ab = np.zeros((3, drift.size))
+
+    def step(self, mass, dt, eps):
+        n_nodes, g = self.shape
+        ka = dt * (self.a_drift + eps * self.a_diff)   # outflow of cell i to the right, per unit mass
+        kb = dt * (self.b_drift + eps * self.b_diff)   # outflow of cell i+1 to the left, per unit mass
+        ab = self.ab
+        upper = ab[0].reshape(n_nodes, g)              # A[i, i+1] = -kb_i, stored at column i+1
+        diag = ab[1].reshape(n_nodes, g)
+        lower = ab[2].reshape(n_nodes, g)              # A[i+1, i] = -ka_i, stored at column i
+        upper[:, 0] = 0.0
+        upper[:, 1:] = -kb
+        lower[:, -1] = 0.0
+        lower[:, :-1] = -ka
+        diag.fill(1.0)
+        diag[:, :-1] += ka
+        diag[:, 1:] += kb
+        out = solve_banded((1, 1), ab, mass.ravel(), check_finite=False)
+        return np.maximum(out.reshape(n_nodes, g), 0.0)
 
 
 def mean_field(
@@ -405,12 +420,12 @@ def mean_field(
     errs = {0.0: eps}
     record(0.0, mass)
     now, n_steps = 0.0, 0
+    stepper = _Stepper(drift, g2, widths)
     for stop in stops[1:]:
         n_sub = max(1, int(math.ceil((stop - now) / dt_max - 1e-9)))
         dt = (stop - now) / n_sub
         for _ in range(n_sub):
-            alpha, beta = _face_coefficients(drift, (g2 * eps)[None, :].repeat(nodes.size, 0), widths)
-            mass = _tridiag_solve(alpha, beta, dt, widths, mass)
+            mass = stepper.step(mass, dt, eps)
             eps = error(mass)
         n_steps += n_sub
         now = float(stop)
