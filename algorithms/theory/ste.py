@@ -1,0 +1,870 @@
+"""Learning dynamics of a quantized linear model trained online with the straight-through estimator.
+
+The setting of docs/theory.md §9. A teacher labels Gaussian inputs ``x_i ~ N(0, 1)`` as
+``y = d^(-1/2) sum_i w*_i x_i + sqrt(Δ) ξ``; the student predicts
+``ŷ = d^(-1/2) sum_i φ(ŵ_i) ψ(x_i)``, where φ rounds the latent weights to the weight levels and
+ψ rounds the inputs to the input levels (:func:`~algorithms.theory.quantizers.quantize`). One fresh
+example per step, the straight-through (STE) update is
+
+    ŵ_i <- ŵ_i + (η / sqrt(d)) (y - ŷ) ψ(x_i) φ̃'(ŵ_i),
+
+with ``φ̃' = 1`` (plain STE) or ``φ̃'(ŵ) = 1[|ŵ| <= ω]`` (clipped STE); time is ``τ = t / d``.
+
+**Constants and error (§9.1).** With ``κ₁ = E[x ψ(x)]`` and ``κ₂ = E[ψ(x)²]`` (:func:`kappas`, in
+closed form over the cells of ψ) and a symmetric input quantizer (so ``E ψ = 0``), the error on a
+fresh example is ``ε = ρ* - 2 κ₁ m + κ₂ q + Δ`` with ``ρ* = |w*|²/d``, ``m = w*·φ(ŵ)/d`` and
+``q = |φ(ŵ)|²/d``: expanding the square, the diagonal terms give ``w*_i² - 2 κ₁ w*_i φ_i + κ₂ φ_i²``
+and the cross terms ``i != j`` vanish because ``E x = E ψ = 0`` and the coordinates are
+independent. :func:`simulate` runs the online dynamics (§9.2) and records this exact error.
+
+**Mean-field limit (§9.3).** Averaging one step over x gives the drift ``(η/d)(κ₁ w*_i - κ₂ φ_i)``
+and a fluctuation of order ``η/sqrt(d)``, so in τ each weight follows
+
+    dŵ/dτ = η φ̃'(ŵ) [κ₁ w* - κ₂ φ(ŵ)] + O(η) noise (diffusion coefficient η² κ₂ ε),
+
+and as η -> 0 the noise is negligible on the time scale 1/η of the drift: the weights follow a
+deterministic ODE, independently of each other given ``(w*_i, ŵ_i(0))``. The drift is constant on
+each cell of φ, so a trajectory is piecewise linear in τ and is integrated exactly by events
+(:func:`ode`): the weight crosses thresholds until it reaches a threshold across which the drift
+changes sign, where it stays (a Filippov sliding mode) while φ chatters between the two neighbour
+levels ``c_k < c_{k+1}`` with the time fraction ``p = (κ₁ w* - κ₂ c_k) / (κ₂ (c_{k+1} - c_k))`` on the
+upper level, which makes the effective drift zero.
+
+**Fixed points (§9.4).** Sliding gives ``E[φ] = κ₁ w* / κ₂`` and
+
+    ε_∞ = ρ* (1 - κ₁²/κ₂) + κ₂ E[(φ - κ₁ w*/κ₂)²] + Δ,
+
+the optimum of an unquantized student plus the cost of the chattering, ``κ₂ p (1 - p)(c_{k+1} -
+c_k)²`` (:func:`fixed_point`). When κ₁ w*/κ₂ lies beyond the outer levels the weight runs away and
+φ sticks to the outer level; with the clipped STE, weights that start beyond ±ω never move.
+
+**Plateau (§9.5).** Under a mid-tread φ (a zero level) and weights starting near 0, φ = 0 and the
+error stays at ``ρ* + Δ`` until the weights drift out of the zero cell, after
+``τ_p ≈ s / (2 η κ₁ |w*|)`` (s the level step). :func:`plateau_length` reads τ_p off the ODE as the
+time the error has covered half of its way from ε(0) to ε_∞.
+
+Examples
+--------
+>>> from algorithms.theory.quantizers import uniform_levels
+>>> k1, k2 = kappas(uniform_levels(2, 2.0, kind="midtread"))
+>>> round(k1, 4), round(k2, 4)
+(0.9679, 1.2692)
+>>> c = uniform_levels(2, 2.0, kind="midrise")
+>>> round(fixed_point(c, c, teacher=1.0).gen_error, 3)
+0.408
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.special import ndtr, ndtri
+
+from fgraph.jit import njit
+
+from .quantizers import _check_levels
+
+__all__ = [
+    "FixedPoint",
+    "ODEResult",
+    "STESimulation",
+    "fixed_point",
+    "kappas",
+    "ode",
+    "plateau_length",
+    "simulate",
+]
+
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_CHUNK_FLOATS = 1 << 22  # inputs drawn per chunk of the simulation (32 MiB of float64)
+
+
+# ----------------------------------------------------------------------------------------------
+# validation
+# ----------------------------------------------------------------------------------------------
+
+
+def _real(x, name: str, *, positive: bool = False, nonneg: bool = False) -> float:
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {x!r} ({type(x).__name__})")
+    v = float(x)
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {x!r}")
+    if positive and not v > 0.0:
+        raise ValueError(f"{name} must be > 0, got {x!r}")
+    if nonneg and not v >= 0.0:
+        raise ValueError(f"{name} must be >= 0, got {x!r}")
+    return v
+
+
+def _int(x, name: str, minimum: int) -> int:
+    if isinstance(x, bool) or not isinstance(x, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {x!r} ({type(x).__name__})")
+    if int(x) < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {x!r}")
+    return int(x)
+
+
+def _levels(levels, name: str) -> np.ndarray:
+    try:
+        return _check_levels(levels)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{name}: {exc}") from exc
+
+
+def _teacher(teacher):
+    """``None`` for the Gaussian teacher w* ~ N(0, 1), else the constant w* as a float."""
+    if isinstance(teacher, str):
+        if teacher != "gaussian":
+            raise ValueError(f"teacher must be 'gaussian' or a real number, got {teacher!r}")
+        return None
+    return _real(teacher, "teacher")
+
+
+def _clip(clipped, clip, c: np.ndarray) -> float:
+    if not isinstance(clipped, (bool, np.bool_)):
+        raise TypeError(f"clipped must be a bool, got {clipped!r}")
+    if clip is None:
+        return float(c[-1])
+    return _real(clip, "clip", positive=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# constants
+# ----------------------------------------------------------------------------------------------
+
+
+def _pdf(t: np.ndarray) -> np.ndarray:
+    out = np.zeros_like(t)
+    fin = np.isfinite(t)
+    out[fin] = _INV_SQRT_2PI * np.exp(-0.5 * t[fin] ** 2)
+    return out
+
+
+def kappas(input_levels) -> tuple[float, float]:
+    """``κ₁ = E[x ψ(x)]`` and ``κ₂ = E[ψ(x)²]`` for x ~ N(0, 1), in closed form over the cells of ψ.
+
+    With the thresholds ``t_k`` (``t_{-1} = -inf``, ``t_{L-1} = +inf``),
+    ``κ₁ = sum_k c_k (pdf(t_{k-1}) - pdf(t_k))`` and ``κ₂ = sum_k c_k² (Φ(t_k) - Φ(t_{k-1}))``.
+
+    Parameters
+    ----------
+    input_levels : array_like, float (L,)
+        Levels of the input quantizer ψ: strictly increasing, L >= 2, and such that
+        ``E ψ(x) = 0`` (e.g. any level set symmetric about 0).
+
+    Returns
+    -------
+    (float, float)
+        κ₁, κ₂.
+
+    Raises
+    ------
+    ValueError
+        Invalid levels, or ``|E ψ| > 1e-12 max|c|`` (the error formula needs a centred ψ).
+
+    Examples
+    --------
+    >>> k1, k2 = kappas([-1.0, 1.0])
+    >>> round(k1, 6), k2   # sign quantizer: sqrt(2/pi), 1
+    (0.797885, 1.0)
+    """
+    c = _levels(input_levels, "input_levels")
+    t = np.concatenate([[-np.inf], 0.5 * (c[1:] + c[:-1]), [np.inf]])
+    mass = np.diff(ndtr(t))
+    pdf = _pdf(t)
+    mean = float(np.sum(c * mass))
+    if abs(mean) > 1e-12 * float(np.max(np.abs(c))):
+        raise ValueError(
+            f"input_levels must give E[psi(x)] = 0 (e.g. symmetric levels), got E[psi] = {mean:.3g}"
+        )
+    k1 = float(np.sum(c * (pdf[:-1] - pdf[1:])))
+    k2 = float(np.sum(c**2 * mass))
+    return k1, k2
+
+
+# ----------------------------------------------------------------------------------------------
+# online simulation
+# ----------------------------------------------------------------------------------------------
+
+
+@njit
+def _cell(x, thr):
+    """Index of the nearest level: the number of thresholds <= x (ties go up)."""
+    lo = 0
+    hi = thr.shape[0]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if thr[mid] <= x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit
+def _ste_steps(w, phi, wstar, X, xi, sqrt_delta, wlev, wthr, ilev, ithr, eta, clipped, clip):
+    """Run ``X.shape[1]`` online STE steps for every seed, in place.
+
+    w, phi, wstar : float64 (S, d) latent weights, their rounding, teacher;
+    X : float64 (S, n, d) inputs; xi : float64 (S, n) label noises.
+    """
+    S, n, d = X.shape
+    psi = np.empty(d)
+    scale = 1.0 / math.sqrt(d)
+    for s in range(S):
+        for j in range(n):
+            y = 0.0
+            yh = 0.0
+            for i in range(d):
+                x = X[s, j, i]
+                p = ilev[_cell(x, ithr)]
+                psi[i] = p
+                y += wstar[s, i] * x
+                yh += phi[s, i] * p
+            r = (y - yh) * scale + sqrt_delta * xi[s, j]
+            g = eta * scale * r
+            for i in range(d):
+                wi = w[s, i]
+                if clipped and abs(wi) > clip:
+                    continue
+                wi += g * psi[i]
+                w[s, i] = wi
+                phi[s, i] = wlev[_cell(wi, wthr)]
+
+
+@dataclass(frozen=True)
+class STESimulation:
+    """Result of :func:`simulate`.
+
+    Attributes
+    ----------
+    tau : float64 (T,)
+        Recording times τ = t/d (t rounded to whole steps).
+    gen_error : float64 (T,)
+        Mean over seeds of the exact generalization error.
+    gen_error_seeds : float64 (S, T)
+        The error per seed.
+    snapshots : dict[float, float64 (S, d)]
+        Requested τ -> latent weights ŵ at that time (τ rounded to whole steps).
+    teacher : float64 (S, d)
+        The teacher weights w*.
+    kappa1, kappa2 : float
+        The input-quantizer constants.
+    settings : dict
+        d, eta, tau, delta, clipped, clip, init_std, seeds, seed.
+    """
+
+    tau: np.ndarray
+    gen_error: np.ndarray
+    gen_error_seeds: np.ndarray
+    snapshots: dict
+    teacher: np.ndarray
+    kappa1: float
+    kappa2: float
+    settings: dict = field(default_factory=dict)
+
+
+def _exact_error(w_star, phi, k1, k2, delta):
+    d = w_star.shape[1]
+    return (
+        np.sum(w_star**2, axis=1) / d
+        - 2.0 * k1 * np.sum(w_star * phi, axis=1) / d
+        + k2 * np.sum(phi**2, axis=1) / d
+        + delta
+    )
+
+
+def simulate(
+    weight_levels,
+    input_levels,
+    *,
+    d: int,
+    eta: float,
+    tau: float,
+    teacher="gaussian",
+    delta: float = 0.0,
+    clipped: bool = False,
+    clip=None,
+    init_std: float = 1.0,
+    seeds: int = 1,
+    seed=None,
+    snapshots=(),
+    n_points: int = 200,
+) -> STESimulation:
+    """Online STE training of the quantized linear student, one fresh example per step (§9.2).
+
+    Runs ``t = 0 .. round(τ d)`` steps for ``seeds`` independent runs in one Numba kernel
+    (arrays (S, d)). The inputs are drawn in chunks by NumPy generators spawned from ``seed``
+    (one stream per run), so a given ``seed`` gives the same result with or without JIT. The
+    error recorded is exact for the current weights: ``ε = |w*|²/d - 2 κ₁ w*·φ(ŵ)/d +
+    κ₂ |φ(ŵ)|²/d + Δ``, the expectation over a fresh example (no test set).
+
+    Parameters
+    ----------
+    weight_levels, input_levels : array_like, float (L,), (L',)
+        Levels of φ and ψ (ψ must give E ψ = 0, see :func:`kappas`).
+    d : int
+        Dimension, >= 1.
+    eta : float
+        Learning rate η > 0.
+    tau : float
+        Horizon τ > 0 (``round(τ d)`` steps).
+    teacher : "gaussian" or float
+        w*_i ~ N(0, 1) i.i.d. (drawn per run), or the constant w*_i = teacher.
+    delta : float
+        Label-noise variance Δ >= 0.
+    clipped : bool
+        Clipped STE ``φ̃'(ŵ) = 1[|ŵ| <= ω]`` instead of ``φ̃' = 1``.
+    clip : float or None
+        ω for the clipped STE; default the outer weight level.
+    init_std : float
+        ŵ_i(0) ~ N(0, init_std²), init_std >= 0.
+    seeds : int
+        Number of independent runs S >= 1.
+    seed : int, SeedSequence or None
+        Seed of the run streams.
+    snapshots : sequence of float
+        Times τ in [0, tau] at which to keep the latent weights.
+    n_points : int
+        Number of recording times (>= 2), equally spaced over [0, tau].
+
+    Returns
+    -------
+    STESimulation
+
+    Examples
+    --------
+    >>> from algorithms.theory.quantizers import uniform_levels
+    >>> c = uniform_levels(2, 2.0, kind="midrise")
+    >>> r = simulate(c, c, d=50, eta=0.5, tau=2.0, seeds=2, seed=0, n_points=5, snapshots=(1.0,))
+    >>> r.tau.tolist(), r.gen_error_seeds.shape, r.snapshots[1.0].shape
+    ([0.0, 0.5, 1.0, 1.5, 2.0], (2, 5), (2, 50))
+    >>> bool(r.gen_error[-1] < r.gen_error[0])
+    True
+    """
+    wl = _levels(weight_levels, "weight_levels")
+    il = _levels(input_levels, "input_levels")
+    d = _int(d, "d", 1)
+    eta = _real(eta, "eta", positive=True)
+    tau = _real(tau, "tau", positive=True)
+    w_const = _teacher(teacher)
+    delta = _real(delta, "delta", nonneg=True)
+    omega = _clip(clipped, clip, wl)
+    init_std = _real(init_std, "init_std", nonneg=True)
+    seeds = _int(seeds, "seeds", 1)
+    n_points = _int(n_points, "n_points", 2)
+    snaps = [_real(s, "snapshots", nonneg=True) for s in snapshots]
+    if any(s > tau for s in snaps):
+        raise ValueError(f"snapshots must lie in [0, tau], got {snaps}")
+    k1, k2 = kappas(il)
+
+    n_steps = max(1, int(round(tau * d)))
+    rec_steps = np.unique(np.rint(np.linspace(0.0, n_steps, n_points)).astype(np.int64))
+    snap_steps = {s: int(round(s * d)) for s in snaps}
+    stops = np.unique(np.concatenate([rec_steps, np.array(list(snap_steps.values()), dtype=np.int64)]))
+
+    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    rngs = [np.random.default_rng(child) for child in ss.spawn(seeds)]
+    if w_const is None:
+        w_star = np.stack([r.standard_normal(d) for r in rngs])
+    else:
+        w_star = np.full((seeds, d), w_const)
+    w = np.stack([init_std * r.standard_normal(d) for r in rngs])
+    wthr = 0.5 * (wl[1:] + wl[:-1])
+    ithr = 0.5 * (il[1:] + il[:-1])
+    phi = wl[np.searchsorted(wthr, w, side="right")]
+
+    errors = {}
+    snap_w = {}
+    chunk = max(1, _CHUNK_FLOATS // (seeds * d))
+    t = 0
+    for stop in stops:
+        while t < stop:
+            n = int(min(chunk, stop - t))
+            X = np.empty((seeds, n, d))
+            xi = np.zeros((seeds, n))
+            for s, r in enumerate(rngs):
+                r.standard_normal(out=X[s])
+                if delta > 0.0:
+                    r.standard_normal(out=xi[s])
+            _ste_steps(w, phi, w_star, X, xi, math.sqrt(delta), wl, wthr, il, ithr, eta, bool(clipped), omega)
+            t += n
+        errors[int(stop)] = _exact_error(w_star, phi, k1, k2, delta)
+        for s_tau, s_step in snap_steps.items():
+            if s_step == stop:
+                snap_w[s_tau] = w.copy()
+    err = np.stack([errors[int(s)] for s in rec_steps], axis=1)
+    settings = dict(d=d, eta=eta, tau=tau, delta=delta, clipped=bool(clipped), clip=omega,
+                    init_std=init_std, seeds=seeds, seed=seed)
+    return STESimulation(
+        tau=rec_steps / d, gen_error=err.mean(axis=0), gen_error_seeds=err, snapshots=snap_w,
+        teacher=w_star, kappa1=k1, kappa2=k2, settings=settings,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# eta -> 0: the event-driven ODE
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ODEResult:
+    """Result of :func:`ode`: the η -> 0 error curve and its order parameters.
+
+    Attributes
+    ----------
+    tau : float64 (T,)
+        Times τ (not rescaled by η).
+    gen_error : float64 (T,)
+        ``ρ* - 2 κ₁ m + κ₂ q + Δ``.
+    m : float64 (T,)
+        ``E[w* φ(ŵ)]`` (sliding weights count with their time-averaged φ).
+    q : float64 (T,)
+        ``E[φ(ŵ)²]``.
+    """
+
+    tau: np.ndarray
+    gen_error: np.ndarray
+    m: np.ndarray
+    q: np.ndarray
+
+
+def _nodes(std: float, n: int) -> np.ndarray:
+    """Quantile midpoints of N(0, std²): equal weights 1/n."""
+    return std * ndtri((np.arange(n) + 0.5) / n)
+
+
+def _events(c, ws, w0, k1, k2, eta, clipped, omega):
+    """Exact piecewise-linear trajectories of ``dŵ/dτ = η φ̃'(ŵ)(κ₁ w* - κ₂ φ(ŵ))``.
+
+    Returns the initial ``(φ, φ²)`` per node and the events ``(time, node, Δφ, Δφ²)``: threshold
+    crossings and the entries into sliding modes (where φ becomes the mixture with mean κ₁w*/κ₂).
+    """
+    thr = 0.5 * (c[1:] + c[:-1])
+    L = c.size
+    k = np.searchsorted(thr, w0, side="right")
+    pos = w0.astype(np.float64).copy()
+    time = np.zeros_like(pos)
+    f = c[k].astype(np.float64)
+    f2 = f**2
+    phi0, phi20 = f.copy(), f2.copy()
+    active = np.ones(pos.shape, dtype=bool)
+    if clipped:
+        active &= np.abs(pos) <= omega
+    ev_t, ev_i, ev_df, ev_df2 = [], [], [], []
+    for _ in range(L + 1):
+        idx = np.flatnonzero(active)
+        if idx.size == 0:
+            break
+        kk = k[idx]
+        b = k1 * ws[idx] - k2 * c[kk]
+        up = b > 0
+        down = b < 0
+        still = ~(up | down)
+        active[idx[still]] = False
+        for sgn, sel in ((1, up), (-1, down)):
+            ii = idx[sel]
+            if ii.size == 0:
+                continue
+            kc = k[ii]
+            nxt = kc + (1 if sgn > 0 else -1)  # neighbour cell
+            inside = (nxt >= 0) & (nxt < L)
+            target = np.full(ii.size, np.inf * sgn)
+            tb = thr[np.where(sgn > 0, np.minimum(kc, L - 2), np.maximum(kc - 1, 0))]
+            target[inside] = tb[inside]
+            if clipped:
+                hit_clip = sgn * target >= omega
+                target = np.where(hit_clip, sgn * omega, target)
+            else:
+                hit_clip = np.zeros(ii.size, dtype=bool)
+            runaway = ~np.isfinite(target)
+            stop = runaway | hit_clip
+            bb = b[sel]
+            go = ~stop
+            jj = ii[go]
+            arrive = time[jj] + (target[go] - pos[jj]) / (eta * bb[go])
+            nk = nxt[go]
+            bn = k1 * ws[jj] - k2 * c[nk]
+            slide = bn * sgn < 0
+            # crossings
+            cr = ~slide
+            jc = jj[cr]
+            newf = c[nk[cr]]
+            ev_t.append(arrive[cr])
+            ev_i.append(jc)
+            ev_df.append(newf - f[jc])
+            ev_df2.append(newf**2 - f2[jc])
+            f[jc] = newf
+            f2[jc] = newf**2
+            k[jc] = nk[cr]
+            pos[jc] = target[go][cr]
+            time[jc] = arrive[cr]
+            # sliding: φ becomes the mixture of the two neighbour levels with mean κ₁ w*/κ₂
+            js = jj[slide]
+            lo = np.minimum(k[js], nk[slide])
+            clo, chi = c[lo], c[lo + 1]
+            a = k1 * ws[js] / k2
+            p = (a - clo) / (chi - clo)
+            mf = a
+            mf2 = clo**2 + p * (chi**2 - clo**2)
+            ev_t.append(arrive[slide])
+            ev_i.append(js)
+            ev_df.append(mf - f[js])
+            ev_df2.append(mf2 - f2[js])
+            f[js], f2[js] = mf, mf2
+            active[js] = False
+            active[ii[stop]] = False
+    if ev_t:
+        et = np.concatenate(ev_t)
+        ei = np.concatenate(ev_i)
+        edf = np.concatenate(ev_df)
+        edf2 = np.concatenate(ev_df2)
+    else:
+        et = np.zeros(0)
+        ei = np.zeros(0, dtype=np.int64)
+        edf = np.zeros(0)
+        edf2 = np.zeros(0)
+    return phi0, phi20, et, ei, edf, edf2
+
+
+def _ode_curve(weight_levels, input_levels, *, eta, teacher, delta, clipped, clip, init_std, n_nodes):
+    """Sorted event times and the error after each event (index 0: the initial error)."""
+    c = _levels(weight_levels, "weight_levels")
+    il = _levels(input_levels, "input_levels")
+    eta = _real(eta, "eta", positive=True)
+    w_const = _teacher(teacher)
+    delta = _real(delta, "delta", nonneg=True)
+    omega = _clip(clipped, clip, c)
+    init_std = _real(init_std, "init_std", nonneg=True)
+    n_nodes = _int(n_nodes, "n_nodes", 1)
+    k1, k2 = kappas(il)
+    w0n = _nodes(init_std, n_nodes)
+    if w_const is None:
+        wsn = _nodes(1.0, n_nodes)
+        ws = np.repeat(wsn, n_nodes)
+        w0 = np.tile(w0n, n_nodes)
+        rho = 1.0
+    else:
+        ws = np.full(n_nodes, w_const)
+        w0 = w0n
+        rho = w_const**2
+    weight = 1.0 / ws.size
+    phi0, phi20, et, ei, edf, edf2 = _events(c, ws, w0, k1, k2, eta, bool(clipped), omega)
+    order = np.argsort(et, kind="stable")
+    et = et[order]
+    dm = weight * ws[ei[order]] * edf[order]
+    dq = weight * edf2[order]
+    m = np.concatenate([[weight * np.sum(ws * phi0)], weight * np.sum(ws * phi0) + np.cumsum(dm)])
+    q = np.concatenate([[weight * np.sum(phi20)], weight * np.sum(phi20) + np.cumsum(dq)])
+    err = rho - 2.0 * k1 * m + k2 * q + delta
+    return et, m, q, err
+
+
+def ode(
+    weight_levels,
+    input_levels,
+    *,
+    tau,
+    eta: float,
+    teacher="gaussian",
+    delta: float = 0.0,
+    clipped: bool = False,
+    clip=None,
+    init_std: float = 1.0,
+    n_points: int = 200,
+    n_nodes: int = 2000,
+) -> ODEResult:
+    """The η -> 0 mean-field limit ``dŵ/dτ = η φ̃'(ŵ)[κ₁ w* - κ₂ φ(ŵ)]``, integrated exactly (§9.3).
+
+    Every trajectory is piecewise linear in τ (the drift is constant on each cell of φ) and is
+    integrated event by event, threshold crossing after threshold crossing, until it enters a
+    sliding mode (the drift changes sign across the threshold: the weight stays there and φ is the
+    mixture of the two neighbour levels with mean κ₁w*/κ₂), runs off beyond the outer levels, or
+    stops at ±ω under the clipped STE. The initial law ŵ(0) ~ N(0, init_std²) (and w* ~ N(0, 1) for
+    the Gaussian teacher) is represented by ``n_nodes`` equal-weight quantile midpoints each (their
+    product for the Gaussian teacher); the error of this rule is O(1/n_nodes), since φ is
+    discontinuous in ŵ(0). ρ* is exact (1 or w*²).
+
+    Parameters
+    ----------
+    weight_levels, input_levels : array_like, float (L,), (L',)
+        Levels of φ and ψ.
+    tau : float or array_like, float (T,)
+        Horizon (then ``n_points`` equally spaced times over [0, tau]) or the times themselves.
+    eta : float
+        Learning rate η > 0 (the time scale: the curve depends on ητ only).
+    teacher : "gaussian" or float
+        w* ~ N(0, 1) or a constant.
+    delta : float
+        Label-noise variance Δ >= 0.
+    clipped, clip, init_std
+        As in :func:`simulate`.
+    n_points : int
+        Number of times when ``tau`` is a scalar.
+    n_nodes : int
+        Quadrature nodes per Gaussian variable (default 2000; the Gaussian teacher uses
+        ``n_nodes²`` trajectories, so pass a few hundred there).
+
+    Returns
+    -------
+    ODEResult
+
+    Examples
+    --------
+    >>> from algorithms.theory.quantizers import uniform_levels
+    >>> c = uniform_levels(2, 2.0, kind="midtread")
+    >>> r = ode(c, c, tau=[0.0, 50.0, 200.0], eta=0.01, teacher=1.0, init_std=0.0)
+    >>> np.round(r.gen_error, 3).tolist()   # plateau at rho* = 1 until s/(2 eta kappa1) = 103.3
+    [1.0, 1.0, 1.46]
+    """
+    if np.ndim(tau) == 0:
+        horizon = _real(tau, "tau", positive=True)
+        n_points = _int(n_points, "n_points", 2)
+        times = np.linspace(0.0, horizon, n_points)
+    else:
+        times = np.asarray(tau, dtype=np.float64)
+        if times.ndim != 1 or times.size == 0 or not np.all(np.isfinite(times)) or np.any(times < 0):
+            raise ValueError("tau must be a positive number or a 1-D array of finite times >= 0")
+    et, m, q, err = _ode_curve(weight_levels, input_levels, eta=eta, teacher=teacher, delta=delta,
+                               clipped=clipped, clip=clip, init_std=init_std, n_nodes=n_nodes)
+    j = np.searchsorted(et, times, side="right")
+    return ODEResult(tau=times, gen_error=err[j], m=m[j], q=q[j])
+
+
+# ----------------------------------------------------------------------------------------------
+# fixed points
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FixedPoint:
+    """Result of :func:`fixed_point`.
+
+    Attributes
+    ----------
+    gen_error : float
+        ε_∞ of the η -> 0 dynamics.
+    mean_phi : float
+        E[φ] at the fixed point for the constant teacher (NaN for the Gaussian teacher).
+    sliding : bool
+        The moving weights end in a sliding mode (constant teacher), or some w* do (Gaussian).
+    p : float
+        Time fraction on the upper level of the sliding mode (NaN when not sliding or for the
+        Gaussian teacher).
+    kappa1, kappa2 : float
+        The input-quantizer constants.
+    """
+
+    gen_error: float
+    mean_phi: float
+    sliding: bool
+    p: float
+    kappa1: float
+    kappa2: float
+
+
+def _limit_pieces(c, r, clipped, omega):
+    """Pieces of the a = r w* axis with the limit of a weight starting inside the moving region.
+
+    Returns a list of ``(a_lo, a_hi, kind, value)``: kind "slide" (value = lower level index) or
+    "level" (value = the level φ settles on).
+    """
+    L = c.size
+    thr = 0.5 * (c[1:] + c[:-1])
+    qz = c[np.searchsorted(thr, np.array([-omega, omega]), side="right")]
+    pieces = [(-np.inf, c[0], "level", qz[0] if clipped else c[0])]
+    for k in range(L - 1):
+        if clipped and thr[k] > omega:
+            pieces.append((c[k], c[k + 1], "level", qz[1]))
+        elif clipped and thr[k] < -omega:
+            pieces.append((c[k], c[k + 1], "level", qz[0]))
+        else:
+            pieces.append((c[k], c[k + 1], "slide", k))
+    pieces.append((c[-1], np.inf, "level", qz[1] if clipped else c[-1]))
+    return pieces
+
+
+def _tmoments(lo, hi):
+    """E[1; w in (lo, hi)], E[w; ...], E[w²; ...] for w ~ N(0, 1)."""
+    def pdf(x):
+        return 0.0 if not math.isfinite(x) else _INV_SQRT_2PI * math.exp(-0.5 * x * x)
+
+    def xpdf(x):
+        return 0.0 if not math.isfinite(x) else x * _INV_SQRT_2PI * math.exp(-0.5 * x * x)
+
+    m0 = float(ndtr(hi) - ndtr(lo))
+    m1 = pdf(lo) - pdf(hi)
+    m2 = m0 + xpdf(lo) - xpdf(hi)
+    return m0, m1, m2
+
+
+def fixed_point(
+    weight_levels,
+    input_levels,
+    *,
+    teacher="gaussian",
+    delta: float = 0.0,
+    clipped: bool = False,
+    clip=None,
+    init_std: float = 1.0,
+) -> FixedPoint:
+    """The limiting error ε_∞ of the η -> 0 dynamics, with its Filippov sliding modes (§9.4).
+
+    For a = κ₁ w*/κ₂ strictly between two levels ``c_k < a < c_{k+1}`` the moving weights slide on
+    the threshold between them with E[φ] = a and ``E[φ²] = c_k² + p (c_{k+1}² - c_k²)``,
+    ``p = (a - c_k)/(c_{k+1} - c_k)``; beyond the outer levels φ settles on the outer level. Under the
+    clipped STE the weights starting beyond ±ω keep φ(ŵ(0)) (exact Gaussian cell masses of
+    N(0, init_std²)), the others slide as above or, if the sliding threshold lies beyond ±ω, stop
+    at ±ω. The error ``E[w*²] - 2 κ₁ E[w* φ] + κ₂ E[φ²] + Δ`` is then exact: for the Gaussian
+    teacher it is piecewise quadratic in w* and integrated with truncated Gaussian moments.
+    (When a equals a level exactly, φ settles on that level.)
+
+    Parameters
+    ----------
+    weight_levels, input_levels : array_like, float (L,), (L',)
+        Levels of φ and ψ.
+    teacher : "gaussian" or float
+        w* ~ N(0, 1) or a constant.
+    delta : float
+        Label-noise variance Δ >= 0.
+    clipped, clip, init_std
+        As in :func:`simulate` (init_std matters only for the clipped STE).
+
+    Returns
+    -------
+    FixedPoint
+
+    Examples
+    --------
+    >>> from algorithms.theory.quantizers import uniform_levels
+    >>> c = uniform_levels(2, 2.0, kind="midtread")
+    >>> fp = fixed_point(c, c, teacher=1.0)
+    >>> round(fp.gen_error, 3), round(fp.mean_phi, 4), fp.sliding, round(fp.p, 4)
+    (1.46, 0.7626, True, 0.3813)
+    """
+    c = _levels(weight_levels, "weight_levels")
+    il = _levels(input_levels, "input_levels")
+    w_const = _teacher(teacher)
+    delta = _real(delta, "delta", nonneg=True)
+    omega = _clip(clipped, clip, c)
+    init_std = _real(init_std, "init_std", nonneg=True)
+    k1, k2 = kappas(il)
+    if not k1 > 0:
+        raise ValueError(f"input_levels must give kappa1 = E[x psi(x)] > 0, got {k1}")
+    r = k1 / k2
+    thr = 0.5 * (c[1:] + c[:-1])
+    # weights that never move (clipped STE, |w(0)| > omega): their phi(w(0)) law
+    if clipped:
+        if init_std > 0:
+            edges = np.concatenate([[-np.inf], thr, [np.inf]]) / init_std
+            lo_b, hi_b = -omega / init_std, omega / init_std
+            out_mass = np.clip(ndtr(np.minimum(edges[1:], lo_b)) - ndtr(edges[:-1]), 0.0, None)
+            out_mass += np.clip(ndtr(edges[1:]) - ndtr(np.maximum(edges[:-1], hi_b)), 0.0, None)
+        else:
+            out_mass = np.zeros(c.size)
+    else:
+        out_mass = np.zeros(c.size)
+    p_in = 1.0 - float(out_mass.sum())
+    s_f, s_f2 = float(np.sum(out_mass * c)), float(np.sum(out_mass * c**2))
+    pieces = _limit_pieces(c, r, bool(clipped), omega)
+
+    if w_const is not None:
+        a = r * w_const
+        mean_phi, mean_phi2, sliding, p = None, None, False, math.nan
+        for lo, hi, kind, val in pieces:
+            if lo < a < hi:
+                if kind == "slide":
+                    clo, chi = c[val], c[val + 1]
+                    p = (a - clo) / (chi - clo)
+                    mean_phi, mean_phi2, sliding = a, clo**2 + p * (chi**2 - clo**2), True
+                else:
+                    mean_phi, mean_phi2 = float(val), float(val) ** 2
+        if mean_phi is None:  # a is exactly a level
+            lev = c[np.argmin(np.abs(c - a))]
+            mean_phi, mean_phi2 = float(lev), float(lev) ** 2
+        ef = s_f + p_in * mean_phi
+        ef2 = s_f2 + p_in * mean_phi2
+        err = w_const**2 - 2.0 * k1 * w_const * ef + k2 * ef2 + delta
+        return FixedPoint(gen_error=float(err), mean_phi=float(ef), sliding=bool(sliding and p_in > 0),
+                          p=float(p), kappa1=k1, kappa2=k2)
+
+    # Gaussian teacher: the stuck weights are independent of w*, E[w*] = 0, E[w*^2] = 1
+    err = 1.0 + k2 * s_f2 + delta
+    sliding = False
+    for lo, hi, kind, val in pieces:
+        m0, m1, m2 = _tmoments(lo / r, hi / r)
+        if kind == "slide":
+            clo, chi = c[val], c[val + 1]
+            # E[w* phi] = r w*^2, E[phi^2] = c_lo^2 + (r w* - c_lo)(c_lo + c_hi)
+            e_wphi = r * m2
+            e_phi2 = clo**2 * m0 + (r * m1 - clo * m0) * (clo + chi)
+            sliding = sliding or m0 > 0
+        else:
+            e_wphi = val * m1
+            e_phi2 = val**2 * m0
+        err += p_in * (-2.0 * k1 * e_wphi + k2 * e_phi2)
+    return FixedPoint(gen_error=float(err), mean_phi=math.nan, sliding=bool(sliding and p_in > 0),
+                      p=math.nan, kappa1=k1, kappa2=k2)
+
+
+# ----------------------------------------------------------------------------------------------
+# plateau
+# ----------------------------------------------------------------------------------------------
+
+
+def plateau_length(
+    weight_levels,
+    input_levels,
+    *,
+    eta: float,
+    teacher=1.0,
+    delta: float = 0.0,
+    clipped: bool = False,
+    clip=None,
+    init_std: float = 0.0,
+    n_nodes: int = 2000,
+) -> float:
+    """The plateau length τ_p of the η -> 0 dynamics (§9.5).
+
+    Read off the exact event-driven ODE (:func:`ode`): τ_p is the first time at which the error
+    has covered half of its way from ε(0) to its final value, ``|ε(τ) - ε(0)| >= |ε_final -
+    ε(0)| / 2``. With a mid-tread φ, a constant teacher w* and ``init_std = 0`` all weights leave
+    the zero cell together and this is exactly ``s / (2 η κ₁ |w*|)`` (s the level step); a
+    Gaussian initial law smooths the drop and the criterion gives the time the bulk of the
+    weights has left. Returns 0.0 when the error never changes.
+
+    Parameters
+    ----------
+    weight_levels, input_levels : array_like, float (L,), (L',)
+        Levels of φ and ψ.
+    eta : float
+        Learning rate η > 0.
+    teacher : "gaussian" or float
+        w* (default 1.0).
+    delta, clipped, clip, init_std, n_nodes
+        As in :func:`ode` (``init_std`` defaults to 0: weights starting at 0).
+
+    Returns
+    -------
+    float
+        τ_p (in τ = t/d, not rescaled by η).
+
+    Examples
+    --------
+    >>> from algorithms.theory.quantizers import uniform_levels
+    >>> c = uniform_levels(2, 2.0, kind="midtread")
+    >>> k1, _ = kappas(c)
+    >>> bool(np.isclose(plateau_length(c, c, eta=0.01), 2.0 / (2 * 0.01 * k1)))
+    True
+    """
+    et, _, _, err = _ode_curve(weight_levels, input_levels, eta=eta, teacher=teacher, delta=delta,
+                               clipped=clipped, clip=clip, init_std=init_std, n_nodes=n_nodes)
+    total = err[-1] - err[0]
+    if total == 0.0 or et.size == 0:
+        return 0.0
+    j = int(np.argmax(np.abs(err[1:] - err[0]) >= 0.5 * abs(total)))
+    return float(et[j])
