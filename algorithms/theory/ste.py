@@ -563,6 +563,8 @@ def _ode_curve(weight_levels, input_levels, *, eta, teacher, delta, clipped, cli
     delta = _real(delta, "delta", nonneg=True)
     omega = _clip(clipped, clip, c)
     init_std = _real(init_std, "init_std", nonneg=True)
+    if n_nodes is None:
+        n_nodes = 500 if w_const is None else 2000
     n_nodes = _int(n_nodes, "n_nodes", 1)
     k1, k2 = kappas(il)
     w0n = _nodes(init_std, n_nodes)
@@ -599,7 +601,7 @@ def ode(
     clip=None,
     init_std: float = 1.0,
     n_points: int = 200,
-    n_nodes: int = 2000,
+    n_nodes=None,
 ) -> ODEResult:
     """The η -> 0 mean-field limit ``dŵ/dτ = η φ̃'(ŵ)[κ₁ w* - κ₂ φ(ŵ)]``, integrated exactly (§9.3).
 
@@ -628,9 +630,9 @@ def ode(
         As in :func:`simulate`.
     n_points : int
         Number of times when ``tau`` is a scalar.
-    n_nodes : int
-        Quadrature nodes per Gaussian variable (default 2000; the Gaussian teacher uses
-        ``n_nodes²`` trajectories, so pass a few hundred there).
+    n_nodes : int or None
+        Quadrature nodes per Gaussian variable; the Gaussian teacher uses ``n_nodes²``
+        trajectories. Default 2000 for a constant teacher, 500 for the Gaussian one.
 
     Returns
     -------
@@ -849,7 +851,7 @@ def plateau_length(
     clipped: bool = False,
     clip=None,
     init_std: float = 0.0,
-    n_nodes: int = 2000,
+    n_nodes=None,
 ) -> float:
     """The plateau length τ_p of the η -> 0 dynamics (§9.5).
 
