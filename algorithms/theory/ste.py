@@ -195,8 +195,14 @@ def kappas(input_levels) -> tuple[float, float]:
 @njit
 def _cell(x, thr):
     """Index of the nearest level: the number of thresholds <= x (ties go up)."""
+    n = thr.shape[0]
+    if n <= 8:  # few levels: a branch-free count
+        k = 0
+        for j in range(n):
+            k += thr[j] <= x
+        return k
     lo = 0
-    hi = thr.shape[0]
+    hi = n
     while lo < hi:
         mid = (lo + hi) // 2
         if thr[mid] <= x:
