@@ -41,7 +41,7 @@ c_k)²`` (:func:`fixed_point`). When κ₁ w*/κ₂ lies beyond the outer levels
 **Plateau (§9.5).** Under a mid-tread φ (a zero level) and weights starting near 0, φ = 0 and the
 error stays at ``ρ* + Δ`` until the weights drift out of the zero cell, after
 ``τ_p ≈ s / (2 η κ₁ |w*|)`` (s the level step). :func:`plateau_length` reads τ_p off the ODE as the
-time the error has covered half of its way from ε(0) to ε_∞.
+median time at which the weights starting in the zero cell leave it.
 
 Examples
 --------
@@ -585,6 +585,9 @@ def _ode_curve(weight_levels, input_levels, *, eta, teacher, delta, clipped, cli
         rho = w_const**2
     weight = 1.0 / ws.size
     phi0, phi20, et, ei, edf, edf2 = _events(c, ws, w0, k1, k2, eta, bool(clipped), omega)
+    first = np.full(ws.size, np.inf)  # time each trajectory leaves its initial cell
+    np.minimum.at(first, ei, et)
+    zero_cell = phi0 == c[np.argmin(np.abs(c))]
     order = np.argsort(et, kind="stable")
     et = et[order]
     dm = weight * ws[ei[order]] * edf[order]
@@ -592,7 +595,7 @@ def _ode_curve(weight_levels, input_levels, *, eta, teacher, delta, clipped, cli
     m = np.concatenate([[weight * np.sum(ws * phi0)], weight * np.sum(ws * phi0) + np.cumsum(dm)])
     q = np.concatenate([[weight * np.sum(phi20)], weight * np.sum(phi20) + np.cumsum(dq)])
     err = rho - 2.0 * k1 * m + k2 * q + delta
-    return et, m, q, err
+    return et, m, q, err, first[zero_cell]
 
 
 def ode(
@@ -660,7 +663,7 @@ def ode(
         times = np.asarray(tau, dtype=np.float64)
         if times.ndim != 1 or times.size == 0 or not np.all(np.isfinite(times)) or np.any(times < 0):
             raise ValueError("tau must be a positive number or a 1-D array of finite times >= 0")
-    et, m, q, err = _ode_curve(weight_levels, input_levels, eta=eta, teacher=teacher, delta=delta,
+    et, m, q, err, _ = _ode_curve(weight_levels, input_levels, eta=eta, teacher=teacher, delta=delta,
                                clipped=clipped, clip=clip, init_std=init_std, n_nodes=n_nodes)
     j = np.searchsorted(et, times, side="right")
     return ODEResult(tau=times, gen_error=err[j], m=m[j], q=q[j])
@@ -861,12 +864,14 @@ def plateau_length(
 ) -> float:
     """The plateau length τ_p of the η -> 0 dynamics (§9.5).
 
-    Read off the exact event-driven ODE (:func:`ode`): τ_p is the first time at which the error
-    has covered half of its way from ε(0) to its final value, ``|ε(τ) - ε(0)| >= |ε_final -
-    ε(0)| / 2``. With a mid-tread φ, a constant teacher w* and ``init_std = 0`` all weights leave
-    the zero cell together and this is exactly ``s / (2 η κ₁ |w*|)`` (s the level step); a
-    Gaussian initial law smooths the drop and the criterion gives the time the bulk of the
-    weights has left. Returns 0.0 when the error never changes.
+    Read off the exact event-driven ODE (:func:`ode`): τ_p is the median time at which the weights
+    that start in the cell of the level nearest 0 (φ = 0 for a mid-tread φ) leave that cell, by a
+    threshold crossing or by entering a sliding mode on its boundary; weights that never leave
+    count as τ = inf. With a mid-tread φ, a constant teacher w* and ``init_std = 0`` (the default)
+    all weights leave together, at exactly ``s / (2 η κ₁ |w*|)`` (s the level step); with a
+    Gaussian initial law it is the time the bulk of the zero-cell weights has left. Without a zero
+    level (mid-rise, cells) the same definition applies to the cell of the smallest positive level
+    (ŵ = 0 rounds up).
 
     Parameters
     ----------
@@ -882,7 +887,8 @@ def plateau_length(
     Returns
     -------
     float
-        τ_p (in τ = t/d, not rescaled by η).
+        τ_p (in τ = t/d, not rescaled by η); ``inf`` if the bulk never leaves (or no weight starts
+        in that cell).
 
     Examples
     --------
@@ -891,11 +897,11 @@ def plateau_length(
     >>> k1, _ = kappas(c)
     >>> bool(np.isclose(plateau_length(c, c, eta=0.01), 2.0 / (2 * 0.01 * k1)))
     True
+    >>> round(plateau_length(c, c, eta=0.01, init_std=0.3), 1)   # the median start is 0
+    103.3
     """
-    et, _, _, err = _ode_curve(weight_levels, input_levels, eta=eta, teacher=teacher, delta=delta,
-                               clipped=clipped, clip=clip, init_std=init_std, n_nodes=n_nodes)
-    total = err[-1] - err[0]
-    if total == 0.0 or et.size == 0:
-        return 0.0
-    j = int(np.argmax(np.abs(err[1:] - err[0]) >= 0.5 * abs(total)))
-    return float(et[j])
+    *_, exits = _ode_curve(weight_levels, input_levels, eta=eta, teacher=teacher, delta=delta,
+                           clipped=clipped, clip=clip, init_std=init_std, n_nodes=n_nodes)
+    if exits.size == 0:
+        return math.inf
+    return float(np.quantile(exits, 0.5, method="inverted_cdf"))

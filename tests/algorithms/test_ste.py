@@ -176,6 +176,22 @@ def test_ode_crossing_then_runaway():
         np.testing.assert_allclose(r.gen_error, 4 - 2 * k1 * r.m + k2, atol=1e-12)
 
 
+def test_plateau_length():
+    """Mid-tread, w* = 1: a zero-cell weight at w0 leaves at (1 - w0)/(eta k1); the median start is 0
+    for any symmetric initial law, so tau_p = s/(2 eta k1); with the input quantizer fixed, tau_p is
+    proportional to the weight range omega."""
+    ci = _levels("midtread")
+    k1, _ = kappas(ci)
+    eta = 0.01
+    for std in (0.0, 0.3, 1.0):
+        assert plateau_length(ci, ci, eta=eta, init_std=std) == pytest.approx(1 / (eta * k1), rel=1e-3)
+    for omega in (1.0, 3.0):
+        cw = uniform_levels(2, omega, kind="midtread")
+        assert plateau_length(cw, ci, eta=eta) == pytest.approx(omega / (2 * eta * k1), rel=1e-12)
+    # w* = 0.5 with clip 0.8 < threshold: the weights stop at 0.8 and never leave the zero cell
+    assert plateau_length(ci, ci, eta=eta, teacher=0.5, clipped=True, clip=0.8) == math.inf
+
+
 def test_ode_shapes_and_time_scale():
     c = _levels("midrise")
     r1 = ode(c, c, tau=50.0, eta=0.02, teacher="gaussian", n_points=11, n_nodes=60)
