@@ -598,6 +598,59 @@ def _ode_curve(weight_levels, input_levels, *, eta, teacher, delta, clipped, cli
     return et, m, q, err, first[zero_cell]
 
 
+def _ode_cohorts(weight_levels, input_levels, times, *, eta, teacher, delta, clipped, clip, init_std,
+                 n_nodes):
+    """m, q, error at ``times``, exact in ŵ(0) ~ N(0, init_std²) (init_std > 0).
+
+    All weights starting in the same cell (and inside ±ω for the clipped STE) meet the same events,
+    at times shifted by ``(rep - ŵ(0)) / (η b)`` from those of a representative start ``rep`` (b the
+    drift of the cell), so the fraction that has met an event by τ is a Gaussian mass of an interval.
+    """
+    c = _levels(weight_levels, "weight_levels")
+    il = _levels(input_levels, "input_levels")
+    eta = _real(eta, "eta", positive=True)
+    w_const = _teacher(teacher)
+    delta = _real(delta, "delta", nonneg=True)
+    omega = _clip(clipped, clip, c)
+    if n_nodes is None:
+        n_nodes = 2000
+    n_nodes = _int(n_nodes, "n_nodes", 1)
+    k1, k2 = kappas(il)
+    thr = 0.5 * (c[1:] + c[:-1])
+    lo = np.concatenate([[-np.inf], thr])
+    hi = np.concatenate([thr, [np.inf]])
+    cell_mass = ndtr(hi / init_std) - ndtr(lo / init_std)
+    if clipped:
+        lo, hi = np.maximum(lo, -omega), np.minimum(hi, omega)
+    movable = lo < hi
+    rep = np.where(np.isfinite(lo) & np.isfinite(hi), 0.5 * (lo + hi),
+                   np.where(np.isfinite(lo), lo + 1.0, hi - 1.0))  # a start inside each cell
+    if w_const is None:
+        wsn, rho = _nodes(1.0, n_nodes), 1.0
+    else:
+        wsn, rho = np.array([w_const]), w_const**2
+    weight = 1.0 / wsn.size
+    cells = np.flatnonzero(movable)
+    ws = np.repeat(wsn, cells.size)
+    kk = np.tile(cells, wsn.size)
+    _, _, et, ei, edf, edf2 = _events(c, ws, rep[kk], k1, k2, eta, bool(clipped), omega)
+    m0 = weight * np.sum(wsn) * np.sum(cell_mass * c)
+    q0 = np.sum(cell_mass * c**2)
+    ke = kk[ei]
+    b = k1 * ws[ei] - k2 * c[ke]
+    # the starts that have met event e by time tau: w0 > bound (b > 0) or w0 < bound (b < 0)
+    bound = rep[ke][:, None] - eta * b[:, None] * (times[None, :] - et[:, None])
+    lo_e, hi_e = lo[ke][:, None], hi[ke][:, None]
+    up = (b > 0)[:, None]
+    a = np.where(up, np.maximum(lo_e, bound), lo_e)
+    z = np.where(up, hi_e, np.minimum(hi_e, bound))
+    frac = np.clip(ndtr(z / init_std) - ndtr(a / init_std), 0.0, None)
+    m = m0 + weight * np.sum((ws[ei] * edf)[:, None] * frac, axis=0)
+    q = q0 + weight * np.sum(edf2[:, None] * frac, axis=0)
+    err = rho - 2.0 * k1 * m + k2 * q + delta
+    return m, q, err
+
+
 def ode(
     weight_levels,
     input_levels,
@@ -618,10 +671,12 @@ def ode(
     integrated event by event, threshold crossing after threshold crossing, until it enters a
     sliding mode (the drift changes sign across the threshold: the weight stays there and φ is the
     mixture of the two neighbour levels with mean κ₁w*/κ₂), runs off beyond the outer levels, or
-    stops at ±ω under the clipped STE. The initial law ŵ(0) ~ N(0, init_std²) (and w* ~ N(0, 1) for
-    the Gaussian teacher) is represented by ``n_nodes`` equal-weight quantile midpoints each (their
-    product for the Gaussian teacher); the error of this rule is O(1/n_nodes), since φ is
-    discontinuous in ŵ(0). ρ* is exact (1 or w*²).
+    stops at ±ω under the clipped STE. The average over ŵ(0) ~ N(0, init_std²) is exact: the weights
+    starting in one cell meet the same events at times shifted by an affine function of ŵ(0), so
+    the fraction that has met each event is a Gaussian mass of an interval. The Gaussian teacher
+    w* ~ N(0, 1) is averaged over ``n_nodes`` equal-weight quantile midpoints (error O(1/n_nodes),
+    as the events jump with w*); ρ* is exact (1 or w*²). With ``init_std = 0`` the single
+    trajectory from 0 is used.
 
     Parameters
     ----------
@@ -640,8 +695,7 @@ def ode(
     n_points : int
         Number of times when ``tau`` is a scalar.
     n_nodes : int or None
-        Quadrature nodes per Gaussian variable; the Gaussian teacher uses ``n_nodes²``
-        trajectories. Default 2000 for a constant teacher, 500 for the Gaussian one.
+        Quadrature nodes for the Gaussian teacher (default 2000; ignored for a constant teacher).
 
     Returns
     -------
@@ -663,8 +717,13 @@ def ode(
         times = np.asarray(tau, dtype=np.float64)
         if times.ndim != 1 or times.size == 0 or not np.all(np.isfinite(times)) or np.any(times < 0):
             raise ValueError("tau must be a positive number or a 1-D array of finite times >= 0")
+    std = _real(init_std, "init_std", nonneg=True)
+    if std > 0.0:
+        m, q, err = _ode_cohorts(weight_levels, input_levels, times, eta=eta, teacher=teacher, delta=delta,
+                                 clipped=clipped, clip=clip, init_std=std, n_nodes=n_nodes)
+        return ODEResult(tau=times, gen_error=err, m=m, q=q)
     et, m, q, err, _ = _ode_curve(weight_levels, input_levels, eta=eta, teacher=teacher, delta=delta,
-                               clipped=clipped, clip=clip, init_std=init_std, n_nodes=n_nodes)
+                                  clipped=clipped, clip=clip, init_std=init_std, n_nodes=n_nodes)
     j = np.searchsorted(et, times, side="right")
     return ODEResult(tau=times, gen_error=err[j], m=m[j], q=q[j])
 

@@ -122,9 +122,8 @@ def test_fixed_point_is_the_ode_limit(kind, teacher):
     c = _levels(kind)
     for clipped in (False, True):
         fp = fixed_point(c, c, teacher=teacher, clipped=clipped)
-        n = 400 if teacher == "gaussian" else 4000
-        r = ode(c, c, tau=[1e6], eta=1.0, teacher=teacher, clipped=clipped, n_nodes=n)
-        tol = 1e-2 if teacher == "gaussian" else 2e-3
+        r = ode(c, c, tau=[1e6], eta=1.0, teacher=teacher, clipped=clipped)
+        tol = 1e-3 if teacher == "gaussian" else 1e-12  # quantile rule in w*; exact in w(0)
         assert r.gen_error[0] == pytest.approx(fp.gen_error, abs=tol)
 
 
@@ -161,35 +160,41 @@ def test_ode_one_crossing_by_hand():
 
 
 def test_ode_crossing_then_runaway():
-    """Levels {-1, 1}, w* = 2 so k1 w*/k2 > 1: two nodes at -+0.5; the lower one crosses 0 at
-    tau = 0.5/(eta(2 k1 + k2)), then both run off with phi = 1 (the clipped STE stops them at 1)."""
+    """Levels {-1, 1}, w* = 2 so k1 w*/k2 > 1: the negative weights move up at eta (2 k1 + k2), cross 0
+    and run off with phi = 1, so E[phi] = 1 - 2 F(-v tau / s); the clipped STE (omega = 1) leaves the
+    weights below -1 where they are."""
     c = np.array([-1.0, 1.0])
     k1, k2 = kappas(c)
-    eta = 0.1
-    t0 = 0.5 / (eta * (2 * k1 + k2))
-    std = 0.5 / norm.ppf(0.75)  # the 2 quantile midpoints are -+0.5
+    eta, s = 0.1, 0.7
+    v = eta * (2 * k1 + k2)
+    tau = np.array([0.0, 0.5, 2.0, 10.0, 100.0])
     for clipped in (False, True):
-        r = ode(c, c, tau=[0.0, 0.99 * t0, 1.01 * t0, 100 * t0], eta=eta, teacher=2.0, init_std=std,
-                clipped=clipped, n_nodes=2)
-        np.testing.assert_allclose(r.q, 1.0)
-        np.testing.assert_allclose(r.m, [0.0, 0.0, 2.0, 2.0], atol=1e-12)
+        r = ode(c, c, tau=tau, eta=eta, teacher=2.0, init_std=s, clipped=clipped)
+        reach = np.maximum(-v * tau, -1.0) if clipped else -v * tau
+        ephi = 1 - 2 * norm.cdf(reach / s)
+        np.testing.assert_allclose(r.q, 1.0, atol=1e-12)
+        np.testing.assert_allclose(r.m, 2 * ephi, atol=1e-12)
         np.testing.assert_allclose(r.gen_error, 4 - 2 * k1 * r.m + k2, atol=1e-12)
 
 
-def test_plateau_length():
-    """Mid-tread, w* = 1: a zero-cell weight at w0 leaves at (1 - w0)/(eta k1); the median start is 0
-    for any symmetric initial law, so tau_p = s/(2 eta k1); with the input quantizer fixed, tau_p is
-    proportional to the weight range omega."""
-    ci = _levels("midtread")
-    k1, _ = kappas(ci)
-    eta = 0.01
-    for std in (0.0, 0.3, 1.0):
-        assert plateau_length(ci, ci, eta=eta, init_std=std) == pytest.approx(1 / (eta * k1), rel=1e-3)
-    for omega in (1.0, 3.0):
-        cw = uniform_levels(2, omega, kind="midtread")
-        assert plateau_length(cw, ci, eta=eta) == pytest.approx(omega / (2 * eta * k1), rel=1e-12)
-    # w* = 0.5 with clip 0.8 < threshold: the weights stop at 0.8 and never leave the zero cell
-    assert plateau_length(ci, ci, eta=eta, teacher=0.5, clipped=True, clip=0.8) == math.inf
+def test_ode_exact_in_the_initial_law():
+    """Mid-tread, w* = 1, w0 ~ N(0, s^2): before any weight reaches the sliding threshold, the zero-cell
+    weights at w0 have crossed 1 iff w0 > 1 - eta k1 tau (and the phi = 2 ones have slid down once
+    w0 < 1 + eta (2 k2 - k1) tau): m = E[phi] in closed form."""
+    c = _levels("midtread")
+    k1, k2 = kappas(c)
+    eta, s = 0.01, 0.8
+    tau = np.array([0.0, 20.0, 40.0, 60.0])
+    r = ode(c, c, tau=tau, eta=eta, teacher=1.0, init_std=s)
+    a, F = k1 / k2, norm.cdf
+    v_low, v_zero, v_high = eta * (k1 + 2 * k2), eta * k1, eta * (2 * k2 - k1)  # speeds per cell
+    m = (
+        -2 * F((-1 - v_low * tau) / s)  # started below -1, not yet across -1 (then phi = 0)
+        + a * (F(1 / s) - F((1 - v_zero * tau) / s))  # zero cell, reached the threshold 1: sliding
+        + 2 * (1 - F((1 + v_high * tau) / s))  # started above 1, not yet back at 1
+        + a * (F((1 + v_high * tau) / s) - F(1 / s))  # started above 1, sliding at 1
+    )
+    np.testing.assert_allclose(r.m, m, atol=1e-12)
 
 
 def test_ode_shapes_and_time_scale():
