@@ -573,14 +573,14 @@ def _ode_curve(weight_levels, input_levels, *, eta, teacher, delta, clipped, cli
         n_nodes = 500 if w_const is None else 2000
     n_nodes = _int(n_nodes, "n_nodes", 1)
     k1, k2 = kappas(il)
-    w0n = _nodes(init_std, n_nodes)
+    w0n = _nodes(init_std, n_nodes) if init_std > 0.0 else np.zeros(1)
     if w_const is None:
         wsn = _nodes(1.0, n_nodes)
-        ws = np.repeat(wsn, n_nodes)
+        ws = np.repeat(wsn, w0n.size)
         w0 = np.tile(w0n, n_nodes)
         rho = 1.0
     else:
-        ws = np.full(n_nodes, w_const)
+        ws = np.full(w0n.size, w_const)
         w0 = w0n
         rho = w_const**2
     weight = 1.0 / ws.size
@@ -638,15 +638,20 @@ def _ode_cohorts(weight_levels, input_levels, times, *, eta, teacher, delta, cli
     q0 = np.sum(cell_mass * c**2)
     ke = kk[ei]
     b = k1 * ws[ei] - k2 * c[ke]
-    # the starts that have met event e by time tau: w0 > bound (b > 0) or w0 < bound (b < 0)
-    bound = rep[ke][:, None] - eta * b[:, None] * (times[None, :] - et[:, None])
     lo_e, hi_e = lo[ke][:, None], hi[ke][:, None]
     up = (b > 0)[:, None]
-    a = np.where(up, np.maximum(lo_e, bound), lo_e)
-    z = np.where(up, hi_e, np.minimum(hi_e, bound))
-    frac = np.clip(ndtr(z / init_std) - ndtr(a / init_std), 0.0, None)
-    m = m0 + weight * np.sum((ws[ei] * edf)[:, None] * frac, axis=0)
-    q = q0 + weight * np.sum(edf2[:, None] * frac, axis=0)
+    m = np.full(times.size, m0)
+    q = np.full(times.size, q0)
+    step = max(1, (1 << 21) // max(1, et.size))  # times per block of the (events, times) arrays
+    for j in range(0, times.size, step):
+        tj = times[None, j:j + step]
+        # the starts that have met event e by time tau: w0 > bound (b > 0) or w0 < bound (b < 0)
+        bound = rep[ke][:, None] - eta * b[:, None] * (tj - et[:, None])
+        a = np.where(up, np.maximum(lo_e, bound), lo_e)
+        z = np.where(up, hi_e, np.minimum(hi_e, bound))
+        frac = np.clip(ndtr(z / init_std) - ndtr(a / init_std), 0.0, None)
+        m[j:j + step] += weight * ((ws[ei] * edf) @ frac)
+        q[j:j + step] += weight * (edf2 @ frac)
     err = rho - 2.0 * k1 * m + k2 * q + delta
     return m, q, err
 
