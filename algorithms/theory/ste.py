@@ -765,7 +765,7 @@ class FixedPoint:
     kappa2: float
 
 
-def _limit_pieces(c, r, clipped, omega):
+def _limit_pieces(c, clipped, omega):
     """Pieces of the a = r w* axis with the limit of a weight starting inside the moving region.
 
     Returns a list of ``(a_lo, a_hi, kind, value)``: kind "slide" (value = lower level index) or
@@ -868,7 +868,7 @@ def fixed_point(
         out_mass = np.zeros(c.size)
     p_in = 1.0 - float(out_mass.sum())
     s_f, s_f2 = float(np.sum(out_mass * c)), float(np.sum(out_mass * c**2))
-    pieces = _limit_pieces(c, r, bool(clipped), omega)
+    pieces = _limit_pieces(c, bool(clipped), omega)
 
     if w_const is not None:
         a = r * w_const
