@@ -246,16 +246,21 @@ def test_simulate_clipped_weights_beyond_clip_never_move():
 def test_simulation_follows_the_ode_at_small_eta(kind):
     """d = 1000, eta = 0.02, w* = 1, init N(0, 0.3^2), 2 seeds, tau up to 150 (eta tau = 3).
 
-    Away from eta -> 0 a weight diffuses around its ODE path by about eta sqrt(k2 eps tau) ~ 0.15,
-    which smooths the steps of the error where many weights cross a threshold together (observed
-    up to 0.045 on the midrise drop at tau ~ 10); the finite-d fluctuation of the seed mean is about
-    0.01 (seed spread ~ 0.02). The curves agree within 0.07.
+    Away from eta -> 0 a weight diffuses around its ODE path by about eta sqrt(k2 eps tau) ~ 0.1.
+    Where the initial density peaks on a threshold (mid-rise: 0) this delays the first drop
+    systematically (the fraction crossed is concave in tau): 0.045-0.096 at tau = 10 over 5 seeds,
+    hence the bound 0.15. Elsewhere the finite-d fluctuation of the seed mean (~0.01-0.02) and the
+    smoothing of the mid-tread rise (up to 0.047 over 4 seeds) stay under 0.07, and the mean
+    deviation over the curve under 0.02 (observed 0.004-0.012).
     """
     c = _levels(kind)
     sim = simulate(c, c, d=1000, eta=0.02, tau=150.0, teacher=1.0, init_std=0.3, seeds=2, seed=0,
                    n_points=31)
-    th = ode(c, c, tau=sim.tau, eta=0.02, teacher=1.0, init_std=0.3, n_nodes=4000)
-    assert np.max(np.abs(sim.gen_error - th.gen_error)) < 0.07
+    th = ode(c, c, tau=sim.tau, eta=0.02, teacher=1.0, init_std=0.3)
+    dev = np.abs(sim.gen_error - th.gen_error)
+    assert dev.max() < 0.15
+    assert dev[sim.tau >= 40].max() < 0.07
+    assert dev.mean() < 0.02
 
 
 @pytest.mark.slow
