@@ -266,11 +266,12 @@ def test_simulation_follows_the_ode_at_small_eta(kind):
 @pytest.mark.slow
 def test_simulation_reaches_the_fixed_point():
     """Cells, w* = 1: all weights slide at the threshold 1; by eta tau = 5 the simulation (d = 500,
-    eta = 0.02) sits at eps_inf = 0.340 (the finite-eta chattering layer is ~ eta^2 wide)."""
+    eta = 0.02) sits at eps_inf = 0.340 (the finite-eta chattering layer is ~ eta^2 wide; over 6 seeds
+    the mean of the last 10 recordings is within 5e-5)."""
     c = _levels("cells")
     sim = simulate(c, c, d=500, eta=0.02, tau=250.0, teacher=1.0, init_std=0.5, seeds=1, seed=1, n_points=26)
     fp = fixed_point(c, c, teacher=1.0)
-    assert np.mean(sim.gen_error[-10:]) == pytest.approx(fp.gen_error, abs=0.01)
+    assert np.mean(sim.gen_error[-10:]) == pytest.approx(fp.gen_error, abs=2e-3)
 
 
 # ---------------------------------------------------------------------------------------------
