@@ -569,8 +569,8 @@ def _ode_curve(weight_levels, input_levels, *, eta, teacher, delta, clipped, cli
     delta = _real(delta, "delta", nonneg=True)
     omega = _clip(clipped, clip, c)
     init_std = _real(init_std, "init_std", nonneg=True)
-    if n_nodes is None:
-        n_nodes = 500 if w_const is None else 2000
+    if n_nodes is None:  # the Gaussian teacher with init_std > 0 uses n_nodes² trajectories
+        n_nodes = 500 if (w_const is None and init_std > 0.0) else 2000
     n_nodes = _int(n_nodes, "n_nodes", 1)
     k1, k2 = kappas(il)
     w0n = _nodes(init_std, n_nodes) if init_std > 0.0 else np.zeros(1)
@@ -700,7 +700,8 @@ def ode(
     n_points : int
         Number of times when ``tau`` is a scalar.
     n_nodes : int or None
-        Quadrature nodes for the Gaussian teacher (default 2000; ignored for a constant teacher).
+        Quadrature nodes in w* for the Gaussian teacher (default 2000; unused for a constant
+        teacher).
 
     Returns
     -------
