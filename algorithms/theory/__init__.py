@@ -10,7 +10,10 @@
 * :mod:`algorithms.theory.quant_amp` -- AMP for the same Gibbs measure and its state
   evolution (§8.6);
 * :mod:`algorithms.theory.quant_study` -- the findings as sweeps: phase diagram,
-  optimal width, error curves and the interpolation peak, uniform vs Lloyd-Max (§8.7).
+  optimal width, error curves and the interpolation peak, uniform vs Lloyd-Max (§8.7);
+* :mod:`algorithms.theory.ste` -- learning dynamics of a quantized linear model under the
+  straight-through estimator: online simulation, the finite-eta mean-field PDE, its eta -> 0
+  ODE, sliding-mode fixed points and the plateau (§9).
 
 Examples
 --------
@@ -47,12 +50,26 @@ from .quantizers import (
     uniform_levels,
 )
 from .replica import RSResult, at_eigenvalue, response_S, rounding_error, rs_closure, solve_rs
+from .ste import (
+    FixedPoint,
+    MeanFieldResult,
+    ODEResult,
+    STESimulation,
+    fixed_point,
+    kappas,
+    mean_field,
+    ode,
+    plateau_length,
+    simulate,
+)
 
 __all__ = [
-    "KINDS", "MAX_BITS", "ErrorCurve", "LevelComparison", "LloydMaxResult", "MaxUniformResult",
-    "OptimalWidth", "PhaseDiagram", "QuantAMPResult", "QuantSEResult", "RSResult", "anneal_schedule",
-    "at_eigenvalue", "compare_levels", "error_curve", "interpolation_peak", "lloyd_max", "max_uniform",
-    "optimal_width", "phase_diagram", "power_of_two_levels", "quantize", "quantized_amp", "quantized_se",
-    "quantizer_mse", "response_S", "rounding_error", "rs_closure", "site_prior", "solve_rs", "ste_grad",
-    "thresholds", "uniform_levels",
+    "KINDS", "MAX_BITS", "ErrorCurve", "FixedPoint", "LevelComparison", "LloydMaxResult",
+    "MaxUniformResult", "MeanFieldResult", "ODEResult", "OptimalWidth", "PhaseDiagram",
+    "QuantAMPResult", "QuantSEResult", "RSResult", "STESimulation", "anneal_schedule", "at_eigenvalue",
+    "compare_levels", "error_curve", "fixed_point", "interpolation_peak", "kappas", "lloyd_max",
+    "max_uniform", "mean_field", "ode", "optimal_width", "phase_diagram", "plateau_length",
+    "power_of_two_levels", "quantize", "quantized_amp", "quantized_se", "quantizer_mse", "response_S",
+    "rounding_error", "rs_closure", "simulate", "site_prior", "solve_rs", "ste_grad", "thresholds",
+    "uniform_levels",
 ]

@@ -125,13 +125,9 @@ def input_kappas(input_levels) -> tuple[float, float]:
     """
     if input_levels is None:
         return 1.0, 1.0
-    c = _check_levels(input_levels)
-    t = np.concatenate(([-np.inf], thresholds(c), [np.inf]))
-    pdf = np.where(np.isfinite(t), _INV_SQRT_2PI * np.exp(-0.5 * np.where(np.isfinite(t), t, 0.0) ** 2), 0.0)
-    cdf = ndtr(t)
-    k1 = float(np.sum(c * (pdf[:-1] - pdf[1:])))
-    k2 = float(np.sum(c**2 * (cdf[1:] - cdf[:-1])))
-    return k1, k2
+    from .ste import kappas  # the one closed form; ste imports this module at its top
+
+    return kappas(input_levels)
 
 
 def _face_coefficients(drift, variance, widths):

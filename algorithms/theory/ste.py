@@ -66,13 +66,17 @@ from scipy.special import ndtr, ndtri
 
 from fgraph.jit import njit
 
+from ._ste_pde import MeanFieldResult, mean_field, stationary_density
 from .quantizers import _check_levels
 
 __all__ = [
     "FixedPoint",
+    "MeanFieldResult",
     "ODEResult",
     "STESimulation",
     "fixed_point",
+    "mean_field",
+    "stationary_density",
     "kappas",
     "ode",
     "plateau_length",
