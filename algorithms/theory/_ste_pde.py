@@ -49,11 +49,10 @@ from numpy.polynomial.hermite_e import hermegauss
 from scipy.linalg import solve_banded
 from scipy.special import ndtr
 
-from .quantizers import _check_levels, thresholds
+from .quantizers import check_levels, thresholds
 
 __all__ = ["MeanFieldResult", "input_kappas", "mean_field", "stationary_density"]
 
-_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
 @dataclass(frozen=True)
@@ -315,7 +314,7 @@ def mean_field(
     >>> bool(abs(np.sum(dens * np.diff(r.edges)) - 1.0) < 1e-12)
     True
     """
-    c = _check_levels(weight_levels)
+    c = check_levels(weight_levels)
     k1, k2 = input_kappas(input_levels)
     eta = _positive(eta, "eta")
     tau = _positive(tau, "tau")

@@ -47,6 +47,8 @@ from scipy.optimize import brentq
 from scipy.special import ndtr, ndtri
 
 __all__ = [
+    "check_levels",
+    "normal_pdf",
     "KINDS",
     "MAX_BITS",
     "LloydMaxResult",
@@ -102,20 +104,42 @@ def _check_prior(prior) -> None:
         raise ValueError(f"prior must be 'gaussian' (N(0, 1)); other priors are not supported, got {prior!r}")
 
 
-def _check_levels(levels) -> np.ndarray:
+def check_levels(levels, name: str = "levels") -> np.ndarray:
+    """A fresh float64 copy of a level set: 1-D, at least 2 values, finite, strictly increasing.
+
+    The one validator of level sets in :mod:`algorithms.theory`; errors name ``name``.
+
+    Examples
+    --------
+    >>> check_levels([-1, 1]).tolist()
+    [-1.0, 1.0]
+    >>> check_levels([1.0, -1.0], "weight_levels")
+    Traceback (most recent call last):
+    ...
+    ValueError: weight_levels must be sorted and distinct (strictly increasing), got [1.0, -1.0]
+    """
     try:
-        c = np.asarray(levels, dtype=np.float64)
+        c = np.array(levels, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"levels must be a 1-D array of real numbers, got {levels!r}") from exc
+        raise TypeError(f"{name} must be a 1-D array of real numbers, got {levels!r}") from exc
     if c.ndim != 1:
-        raise ValueError(f"levels must be 1-D, got shape {c.shape}")
+        raise ValueError(f"{name} must be 1-D, got shape {c.shape}")
     if c.size < 2:
-        raise ValueError(f"levels must hold at least 2 values, got {c.size}")
+        raise ValueError(f"{name} must hold at least 2 values, got {c.size}")
     if not np.all(np.isfinite(c)):
-        raise ValueError(f"levels must be finite, got {c.tolist()}")
+        raise ValueError(f"{name} must be finite, got {c.tolist()}")
     if not np.all(np.diff(c) > 0):
-        raise ValueError(f"levels must be sorted and distinct (strictly increasing), got {c.tolist()}")
+        raise ValueError(f"{name} must be sorted and distinct (strictly increasing), got {c.tolist()}")
     return c
+
+
+def normal_pdf(t) -> np.ndarray:
+    """The N(0, 1) density, float64 of ``t``'s shape, exactly 0 at +-inf (cell edges)."""
+    t = np.asarray(t, dtype=np.float64)
+    out = np.zeros_like(t)
+    fin = np.isfinite(t)
+    out[fin] = _INV_SQRT_2PI * np.exp(-0.5 * t[fin] ** 2)
+    return out
 
 
 def _as_real_array(x, name: str) -> np.ndarray:
@@ -243,7 +267,7 @@ def thresholds(levels) -> np.ndarray:
     >>> thresholds([-1.0, 0.0, 2.0]).tolist()
     [-0.5, 1.0]
     """
-    c = _check_levels(levels)
+    c = check_levels(levels)
     return 0.5 * (c[1:] + c[:-1])
 
 
@@ -275,7 +299,7 @@ def quantize(x, levels) -> np.ndarray:
     >>> quantize([-0.5, 0.49, 0.5, 7.0], [-1.0, 0.0, 1.0]).tolist()
     [0.0, 0.0, 1.0, 1.0]
     """
-    c = _check_levels(levels)
+    c = check_levels(levels)
     a = _as_real_array(x, "x")
     t = 0.5 * (c[1:] + c[:-1])
     out = c[np.searchsorted(t, a, side="right")]
@@ -319,7 +343,7 @@ def ste_grad(x, levels, clipped: bool = False, clip_range=None) -> np.ndarray:
     >>> ste_grad([-3.0, 1.6, 0.1], c, clipped=True, clip_range=2.0).tolist()
     [0.0, 1.0, 1.0]
     """
-    c = _check_levels(levels)
+    c = check_levels(levels)
     a = _as_real_array(x, "x")
     if not clipped:
         return np.ones(a.shape, dtype=np.float64)
@@ -402,7 +426,7 @@ def quantizer_mse(levels, prior: str = "gaussian") -> float:
     (0.36338, 0.36338)
     """
     _check_prior(prior)
-    return _mse_from_levels(_check_levels(levels))
+    return _mse_from_levels(check_levels(levels))
 
 
 # ----------------------------------------------------------------------------------------------

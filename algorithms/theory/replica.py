@@ -77,6 +77,8 @@ from functools import lru_cache
 import numpy as np
 from scipy import optimize, special
 
+from .quantizers import check_levels
+
 __all__ = [
     "RSResult",
     "solve_rs",
@@ -180,14 +182,7 @@ class RSResult:
 
 
 def _check_levels(levels) -> np.ndarray:
-    c = np.asarray(levels, dtype=np.float64)
-    if c.ndim != 1 or c.size < 2:
-        raise ValueError(f"levels must be a 1-d array of at least 2 values, got {levels!r}")
-    if not np.all(np.isfinite(c)):
-        raise ValueError(f"levels must be finite, got {levels!r}")
-    if not np.all(np.diff(c) > 0):
-        raise ValueError(f"levels must be sorted and distinct, got {levels!r}")
-    c = c.copy()
+    c = check_levels(levels)
     c.flags.writeable = False
     return c
 

@@ -67,7 +67,7 @@ from scipy.special import ndtr, ndtri
 from fgraph.jit import njit
 
 from ._ste_pde import MeanFieldResult, mean_field, stationary_density
-from .quantizers import _check_levels
+from .quantizers import check_levels, normal_pdf
 
 __all__ = [
     "FixedPoint",
@@ -114,10 +114,7 @@ def _int(x, name: str, minimum: int) -> int:
 
 
 def _levels(levels, name: str) -> np.ndarray:
-    try:
-        return _check_levels(levels)
-    except (TypeError, ValueError) as exc:
-        raise type(exc)(f"{name}: {exc}") from exc
+    return check_levels(levels, name)
 
 
 def _teacher(teacher):
@@ -140,13 +137,6 @@ def _clip(clipped, clip, c: np.ndarray) -> float:
 # ----------------------------------------------------------------------------------------------
 # constants
 # ----------------------------------------------------------------------------------------------
-
-
-def _pdf(t: np.ndarray) -> np.ndarray:
-    out = np.zeros_like(t)
-    fin = np.isfinite(t)
-    out[fin] = _INV_SQRT_2PI * np.exp(-0.5 * t[fin] ** 2)
-    return out
 
 
 def kappas(input_levels) -> tuple[float, float]:
@@ -180,7 +170,7 @@ def kappas(input_levels) -> tuple[float, float]:
     c = _levels(input_levels, "input_levels")
     t = np.concatenate([[-np.inf], 0.5 * (c[1:] + c[:-1]), [np.inf]])
     mass = np.diff(ndtr(t))
-    pdf = _pdf(t)
+    pdf = normal_pdf(t)
     mean = float(np.sum(c * mass))
     if abs(mean) > 1e-12 * float(np.max(np.abs(c))):
         raise ValueError(
