@@ -158,6 +158,13 @@ def test_quant_json_keys(capsys, tmp_path):
         check_output(f"quant {action}", full, full=True)
 
 
+def test_ste_json_keys(capsys, tmp_path):
+    args = ("ste", "--d", "100", "--tau", "5", "--eta", "0.2", "--points", "11")
+    check_output("ste", run_json(capsys, *args), full=False)
+    full = run_json(capsys, *args, "--seeds", "2", "--teacher", "gaussian", "--plot", tmp_path / "s.png")
+    check_output("ste", full, full=True)
+
+
 def test_every_subcommand_is_documented():
     from mcover.cli import build_parser
 
