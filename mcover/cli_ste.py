@@ -183,7 +183,8 @@ def verdict(out: dict) -> str:
                 f"{ep:.4g}")
     ode_err, ode_tau = out["ode"]["gen_error"], out["ode"]["tau"]
     k = min(range(len(ode_err)), key=lambda i: ode_err[i])
-    if ode_err[k] < einf * (1 - DROP_MARGIN) and k < len(ode_err) - 1:
+    after = tp is None or ode_tau[k] > tp  # a dip after the plateau, not the plateau itself
+    if after and ode_err[k] < einf * (1 - DROP_MARGIN) and k < len(ode_err) - 1:
         text += (f"; the eta -> 0 error dips to {ode_err[k]:.4g} at tau = {ode_tau[k]:.4g} before rising "
                  f"to eps_inf")
     if tp is not None and tp > out["tau"]:

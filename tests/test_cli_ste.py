@@ -115,6 +115,7 @@ def test_published_plateau_setting(capsys):
     assert d["plateau_error"] == pytest.approx(1.0) and abs(d["plateau_change"]) < 1e-9
     assert round(d["fixed_point"]["gen_error"], 3) == 1.46
     assert d["verdict"].startswith("no drop after the plateau: eps_inf = 1.46 is above the plateau error 1 ")
+    assert "dips" not in d["verdict"]  # the plateau itself (error 1 < eps_inf) is no dip
     # the run ends on the plateau when the horizon is shorter than tau_p
     short = cli_json(capsys, "ste", "--d", 200, "--tau", 2, "--eta", 0.2, "--kind", "midtread",
                      "--init-std", 0.01)
@@ -141,6 +142,10 @@ def test_verdict_rules():
                    "fixed_point": {"gen_error": 0.7},
                    "ode": {"tau": [0.0, 5.0, 10.0], "gen_error": [1.0, 0.3, 0.7]}})
     assert "dips to 0.3 at tau = 5 before rising" in dip
+    early = verdict({**base, "plateau_length": 6.0, "plateau_error": 1.0, "plateau_change": 0.0,
+                     "fixed_point": {"gen_error": 0.7},
+                     "ode": {"tau": [0.0, 5.0, 10.0], "gen_error": [1.0, 0.3, 0.7]}})
+    assert "dips" not in early  # the minimum lies before tau_p
 
 
 # ----------------------------------------------------------------------------- table and plot
