@@ -58,14 +58,17 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 from scipy.special import ndtr, ndtri
 
 from fgraph.jit import njit
 
+from ._fastrng import _TWO_M53, ZIG_F, ZIG_X, new_state, next_u64, std_normal, zig_rest
 from ._ste_pde import MeanFieldResult, mean_field, stationary_density
 from .quantizers import check_levels, normal_pdf
 
@@ -84,7 +87,6 @@ __all__ = [
 ]
 
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
-_CHUNK_FLOATS = 1 << 21  # inputs drawn per chunk of the simulation (16 MiB of float64, two in flight)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -186,7 +188,7 @@ def kappas(input_levels) -> tuple[float, float]:
 # ----------------------------------------------------------------------------------------------
 
 
-@njit
+@njit(inline="always")
 def _cell(x, thr):
     """Index of the nearest level: the number of thresholds <= x (ties go up)."""
     n = thr.shape[0]
@@ -206,35 +208,60 @@ def _cell(x, thr):
     return lo
 
 
-@njit
-def _ste_steps(w, phi, wstar, X, xi, sqrt_delta, wlev, wthr, ilev, ithr, eta, clipped, clip):
-    """Run ``X.shape[1]`` online STE steps for every seed, in place.
+class _Tables(NamedTuple):
+    """What the simulation kernel reads but never writes: quantizer and ziggurat tables."""
 
-    w, phi, wstar : float64 (S, d) latent weights, their rounding, teacher;
-    X : float64 (S, n, d) inputs; xi : float64 (S, n) label noises.
+    wlev: np.ndarray   # float64 (L,)   weight levels
+    wthr: np.ndarray   # float64 (L-1,) their thresholds (midpoints)
+    ilev: np.ndarray   # float64 (L',)  input levels
+    ithr: np.ndarray   # float64 (L'-1,)
+    zx: np.ndarray     # float64 (257,) ziggurat layer edges
+    zf: np.ndarray     # float64 (257,) exp(-x²/2) at the edges
+
+
+@njit
+def _ste_steps(w, phi, wstar, state, psi, n_steps, tab, eta, sqrt_delta, clipped, clip):
+    """Run ``n_steps`` online STE steps of one run, in place.
+
+    w, phi, wstar : float64 (d,) latent weights, their rounding, teacher; state : uint64 (4,) the
+    run's xoshiro256** stream (advanced); psi : float64 (d,) scratch. Each step draws the d inputs
+    x_i ~ N(0, 1) in order, then the label noise ξ when ``sqrt_delta > 0``.
     """
-    S, n, d = X.shape
-    psi = np.empty(d)
+    d = w.shape[0]
     scale = 1.0 / math.sqrt(d)
-    for s in range(S):
-        for j in range(n):
-            y = 0.0
-            yh = 0.0
-            for i in range(d):
-                x = X[s, j, i]
-                p = ilev[_cell(x, ithr)]
-                psi[i] = p
-                y += wstar[s, i] * x
-                yh += phi[s, i] * p
-            r = (y - yh) * scale + sqrt_delta * xi[s, j]
-            g = eta * scale * r
-            for i in range(d):
-                wi = w[s, i]
-                if clipped and abs(wi) > clip:
-                    continue
-                wi += g * psi[i]
-                w[s, i] = wi
-                phi[s, i] = wlev[_cell(wi, wthr)]
+    zx = tab.zx
+    zf = tab.zf
+    ilev = tab.ilev
+    ithr = tab.ithr
+    wlev = tab.wlev
+    wthr = tab.wthr
+    for _ in range(n_steps):
+        y = 0.0
+        yh = 0.0
+        for i in range(d):
+            # ziggurat fast path inline (see _fastrng.std_normal): a call per draw costs 10x
+            u = next_u64(state)
+            j = np.int64(u & np.uint64(255))
+            x = float(u >> np.uint64(11)) * _TWO_M53 * zx[j]
+            if x >= zx[j + 1]:
+                x = zig_rest(state, zx, zf, u)
+            else:
+                x *= 1.0 - 2.0 * float((u >> np.uint64(8)) & np.uint64(1))
+            p = ilev[_cell(x, ithr)]
+            psi[i] = p
+            y += wstar[i] * x
+            yh += phi[i] * p
+        r = (y - yh) * scale
+        if sqrt_delta > 0.0:
+            r += sqrt_delta * std_normal(state, zx, zf)
+        g = eta * scale * r
+        for i in range(d):
+            wi = w[i]
+            if clipped and abs(wi) > clip:
+                continue
+            wi += g * psi[i]
+            w[i] = wi
+            phi[i] = wlev[_cell(wi, wthr)]
 
 
 @dataclass(frozen=True)
@@ -298,11 +325,14 @@ def simulate(
 ) -> STESimulation:
     """Online STE training of the quantized linear student, one fresh example per step (§9.2).
 
-    Runs ``t = 0 .. round(τ d)`` steps for ``seeds`` independent runs in one Numba kernel
-    (arrays (S, d)). The inputs are drawn in chunks by NumPy generators spawned from ``seed``
-    (one stream per run), so a given ``seed`` gives the same result with or without JIT. The
-    error recorded is exact for the current weights: ``ε = |w*|²/d - 2 κ₁ w*·φ(ŵ)/d +
-    κ₂ |φ(ŵ)|²/d + Δ``, the expectation over a fresh example (no test set).
+    Runs ``t = 0 .. round(τ d)`` steps for ``seeds`` independent runs, one Numba kernel call per
+    run and recording time, the runs spread over the cores (one thread per run, at most one per
+    core). The kernel draws its own inputs (a xoshiro256** stream per run and a ziggurat, seeded
+    from ``seed``): at d = 3000 and τ = 100 that is 9·10⁸ normals, which NumPy would draw more
+    slowly than the kernel runs the dynamics. A run's result depends only on ``seed`` and its
+    index, not on the number of runs or threads. The error recorded is exact for the current
+    weights: ``ε = |w*|²/d - 2 κ₁ w*·φ(ŵ)/d + κ₂ |φ(ŵ)|²/d + Δ``, the expectation over a fresh
+    example (no test set).
 
     Parameters
     ----------
@@ -368,59 +398,44 @@ def simulate(
     snap_steps = {s: int(round(s * d)) for s in snaps}
     stops = np.unique(np.concatenate([rec_steps, np.array(list(snap_steps.values()), dtype=np.int64)]))
 
+    # one SeedSequence child per run: a NumPy generator for the teacher and the start, and a
+    # xoshiro256** stream for the inputs, so the runs are independent of how many run at once
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    rngs = [np.random.default_rng(child) for child in ss.spawn(seeds)]
-    if w_const is None:
-        w_star = np.stack([r.standard_normal(d) for r in rngs])
-    else:
-        w_star = np.full((seeds, d), w_const)
-    w = np.stack([init_std * r.standard_normal(d) for r in rngs])
-    wthr = 0.5 * (wl[1:] + wl[:-1])
-    ithr = 0.5 * (il[1:] + il[:-1])
-    phi = wl[np.searchsorted(wthr, w, side="right")]
+    children = ss.spawn(seeds)
+    w_star = np.empty((seeds, d))
+    w = np.empty((seeds, d))
+    states = np.empty((seeds, 4), dtype=np.uint64)
+    for k, child in enumerate(children):
+        init_seq, input_seq = child.spawn(2)
+        r = np.random.default_rng(init_seq)
+        w_star[k] = r.standard_normal(d) if w_const is None else w_const
+        w[k] = init_std * r.standard_normal(d)
+        states[k] = new_state(input_seq)
+    tab = _Tables(wl, 0.5 * (wl[1:] + wl[:-1]), il, 0.5 * (il[1:] + il[:-1]), ZIG_X, ZIG_F)
+    phi = wl[np.searchsorted(tab.wthr, w, side="right")]
+    errors = np.empty((seeds, stops.size))
+    snap_w = {s_tau: np.empty((seeds, d)) for s_tau in snap_steps}
 
-    errors = {}
-    snap_w = {}
-    chunk = max(1, _CHUNK_FLOATS // (seeds * d))
-    # chunk sizes in order: up to ``chunk`` steps, cut at every recording/snapshot step
-    plan = []
-    t = 0
-    for stop in stops:
-        while t < stop:
-            n = int(min(chunk, stop - t))
-            plan.append(n)
-            t += n
-        plan.append(0)  # record here
-
-    def draw(n):
-        X = np.empty((seeds, n, d))
-        xi = np.zeros((seeds, n))
-        for s, r in enumerate(rngs):
-            r.standard_normal(out=X[s])
-            if delta > 0.0:
-                r.standard_normal(out=xi[s])
-        return X, xi
-
-    # the next chunk of inputs is drawn in a worker thread (NumPy releases the GIL) while the
-    # kernel (nogil) runs the current one; the streams are consumed in the same order either way
-    sizes = [n for n in plan if n > 0]
-    t = 0
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(draw, sizes[0]) if sizes else None
-        k = 0
-        for n in plan:
-            if n == 0:
-                errors[t] = _exact_error(w_star, phi, k1, k2, delta)
+    def one_run(k):
+        # each thread owns row k of w, phi, states, errors and of every snapshot
+        psi = np.empty(d)
+        t = 0
+        with np.errstate(over="ignore"):  # plain-Python runs wrap the uint64 arithmetic
+            for j, stop in enumerate(stops):
+                _ste_steps(w[k], phi[k], w_star[k], states[k], psi, int(stop - t), tab, eta,
+                           math.sqrt(delta), bool(clipped), omega)
+                t = int(stop)
+                errors[k, j] = _exact_error(w_star[k:k + 1], phi[k:k + 1], k1, k2, delta)[0]
                 for s_tau, s_step in snap_steps.items():
                     if s_step == t:
-                        snap_w[s_tau] = w.copy()
-                continue
-            X, xi = pending.result()
-            k += 1
-            pending = pool.submit(draw, sizes[k]) if k < len(sizes) else None
-            _ste_steps(w, phi, w_star, X, xi, math.sqrt(delta), wl, wthr, il, ithr, eta, bool(clipped), omega)
-            t += n
-    err = np.stack([errors[int(s)] for s in rec_steps], axis=1)
+                        snap_w[s_tau][k] = w[k]
+
+    # the kernel releases the GIL: runs go to threads, one core each
+    n_threads = max(1, min(seeds, os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=n_threads) as pool:
+        list(pool.map(one_run, range(seeds)))
+    errors = dict(zip(stops.tolist(), errors.T))
+    err = np.stack([errors[int(s_)] for s_ in rec_steps], axis=1)
     settings = dict(d=d, eta=eta, tau=tau, delta=delta, clipped=bool(clipped), clip=omega,
                     init_std=init_std, seeds=seeds, seed=seed)
     return STESimulation(
