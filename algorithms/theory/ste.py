@@ -596,7 +596,8 @@ def _ode_curve(weight_levels, input_levels, *, eta, teacher, delta, clipped, cli
     phi0, phi20, et, ei, edf, edf2 = _events(c, ws, w0, k1, k2, eta, bool(clipped), omega)
     first = np.full(ws.size, np.inf)  # time each trajectory leaves its initial cell
     np.minimum.at(first, ei, et)
-    zero_cell = phi0 == c[np.argmin(np.abs(c))]
+    # the cell that ŵ = 0 rounds to (ties go up): the zero level, else the smallest positive one
+    zero_cell = phi0 == c[np.searchsorted(0.5 * (c[1:] + c[:-1]), 0.0, side="right")]
     order = np.argsort(et, kind="stable")
     et = et[order]
     dm = weight * ws[ei[order]] * edf[order]

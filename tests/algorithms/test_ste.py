@@ -159,6 +159,20 @@ def test_ode_one_crossing_by_hand():
     assert plateau_length(c, c, eta=eta, n_nodes=1) == pytest.approx(tp, rel=1e-12)
 
 
+def test_plateau_without_a_zero_level_starts_from_the_cell_zero_rounds_to():
+    """Mid-rise {±2/3, ±2}: ŵ = 0 rounds up to 2/3, drifts up at eta (k1 - 2/3 k2) > 0 and reaches
+    the threshold 4/3, where it slides (the drift above is eta (k1 - 2 k2) < 0)."""
+    c = _levels("midrise")
+    k1, k2 = kappas(c)
+    eta = 0.1
+    tp = (4.0 / 3.0) / (eta * (k1 - 2.0 / 3.0 * k2))
+    assert plateau_length(c, c, eta=eta) == pytest.approx(tp, rel=1e-12)
+    # cells {±0.5, ±1.5}: from 0 (phi = 0.5) up at eta (k1 - 0.5 k2) to the threshold 1, then sliding
+    c = _levels("cells")
+    k1, k2 = kappas(c)
+    assert plateau_length(c, c, eta=eta) == pytest.approx(1.0 / (eta * (k1 - 0.5 * k2)), rel=1e-12)
+
+
 def test_ode_crossing_then_runaway():
     """Levels {-1, 1}, w* = 2 so k1 w*/k2 > 1: the negative weights move up at eta (2 k1 + k2), cross 0
     and run off with phi = 1, so E[phi] = 1 - 2 F(-v tau / s); the clipped STE (omega = 1) leaves the
