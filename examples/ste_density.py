@@ -21,7 +21,7 @@ a binomial count for a normal approximation), and the simulated and PDE errors a
 
 Run:  python examples/ste_density.py [--out DIR] [--small] [--eta 0.1] [--seeds 2] [--d 3000]
 
-The full mode (d = 3000, tau up to 100, two seeds per convention) takes about 1.5 minutes on two
+The full mode (d = 3000, tau up to 100, two seeds per convention) takes about a minute on two
 cores; ``--small`` (d = 500, tau in {5, 10, 20, 30}, one seed) runs in a few seconds.
 """
 

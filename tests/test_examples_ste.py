@@ -1,7 +1,8 @@
 """The STE dynamics examples in their --small mode: the plateau and the density, with the theory as oracle.
 
-Tolerances are set from the small runs (d = 400 and 500, seeds 0-5 measured; the tests use seed 0):
-the worst observed deviation is quoted next to each bound.
+Tolerances are set from the small runs (d = 400 and 500, seeds 0-5 measured with both the NumPy-fed and
+the in-kernel input streams of ``simulate``; the tests use seed 0): the worst observed deviation is quoted
+next to each bound.
 """
 
 import numpy as np
@@ -42,7 +43,7 @@ def test_plateau_midtread_rises_where_sliding_is_worse(plateau_run):
     assert r2["eps_inf"] == pytest.approx(1.460, abs=5e-4) and r2["after"] == "rise"
     # the sliding state is worse than the plateau: the simulation ends well above rho* = 1
     assert r2["sim_final"] > r2["plateau_error"] + 0.4
-    assert abs(r2["sim_final"] - r2["mf_final"]) < 0.03          # observed <= 0.019
+    assert abs(r2["sim_final"] - r2["mf_final"]) < 0.04          # observed <= 0.026
     r1 = _row(res, "midtread", 1.0)
     assert r1["after"] == "drop" and r1["sim_final"] < 0.25     # eps_inf = 0.209: a real drop
     # on the plateau (well before tau_p) the error is that of the zero student
@@ -58,7 +59,8 @@ def test_plateau_midrise_and_cells_end_below_rho(plateau_run):
             r = _row(res, kind, om)
             assert r["after"] == "no plateau" and not r["has_plateau"]
             assert r["sim_final"] < r["plateau_error"] - 0.1
-            assert abs(r["sim_final"] - r["mf_final"]) < 0.03   # observed <= 0.013
+            # observed <= 0.015 for omega <= 2; omega = 3 (midrise step 2) chatters more: <= 0.032
+            assert abs(r["sim_final"] - r["mf_final"]) < (0.03 if om <= 2 else 0.06)
     cells = _row(res, "cells", 2.0)
     assert cells["eps_inf"] == pytest.approx(0.340, abs=5e-4)
     assert cells["sim_final"] == pytest.approx(0.340, abs=0.01)
@@ -77,8 +79,9 @@ def test_plateau_length_grows_with_width(plateau_run):
     assert np.all(np.diff(theory) > 0) and np.all(np.diff(sim) > 0)
     for r in mt:  # init_std = 0.1 is symmetric: the median start is 0, where the formula holds
         assert r["tau_p_theory"] == pytest.approx(r["tau_p_formula"], rel=1e-3)   # 2000 quantile nodes
-    resolution = res["tau"] / 60
-    # snapshot resolution plus 5%: observed -0.1 .. +0.7 over seeds 0-4
+    resolution = res["snap_resolution"]
+    assert resolution == pytest.approx(0.25)
+    # snapshot spacing plus 5%: observed -0.8 .. +0.17 over seeds 0-4 (the noise lets weights out early)
     assert np.all(np.abs(sim - theory) <= resolution + 0.05 * theory)
     assert theory[1] == pytest.approx(2.0 / (2 * 0.1 * mt[1]["kappa1"]), rel=1e-3)   # s = 2, eta = 0.1
 
@@ -113,7 +116,8 @@ def test_density_histogram_matches_pde(density_run):
     _, res, _ = density_run
     for kind in ("midtread", "midrise", "cells"):
         for t, v in res["results"][kind]["times"].items():
-            # sampling alone gives L1 ~ l1_noise; observed ratio <= 1.94 over seeds 0-5
+            # sampling alone gives L1 ~ l1_noise; observed ratio <= 1.94 over seeds 0-5 (d = 500;
+            # at d = 3000 it reaches ~5: the sampling noise is then below the finite-d and grid differences)
             assert v["l1"] < 2.5 * v["l1_noise"], (kind, t, v["l1"], v["l1_noise"])
             # finite d = 500: observed |sim - PDE| <= 0.096 at any time, <= 0.043 at the last
             tol = 0.06 if t == res["times"][-1] else 0.12
