@@ -161,6 +161,7 @@ def main(out, small: bool = False, eta: float = 0.1, seeds=None, d=None, seed: i
         bar.tick(note=kind)
     table = format_table(res, eta, cfg)
     print(table)
+    Path(out).mkdir(parents=True, exist_ok=True)
     path = Path(out) / "ste_density.png"
     _figure(path, res, tuple(cfg["times"]), eta)
     print(f"\nfigure: {path}")

@@ -202,6 +202,7 @@ def main(out, small: bool = False, eta: float = 0.1, init_std: float = 0.1, seed
             bar.tick(note=f"{kind} omega={om:g}")
     table = format_table(rows, eta, init_std, cfg)
     print(table)
+    Path(out).mkdir(parents=True, exist_ok=True)
     path = Path(out) / "ste_plateau.png"
     _figure(path, rows, widths, eta, init_std)
     print(f"\nfigure: {path}")
