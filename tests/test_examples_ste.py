@@ -116,9 +116,9 @@ def test_density_histogram_matches_pde(density_run):
     _, res, _ = density_run
     for kind in ("midtread", "midrise", "cells"):
         for t, v in res["results"][kind]["times"].items():
-            # sampling alone gives L1 ~ l1_noise; observed ratio <= 1.94 over seeds 0-5 (d = 500;
-            # at d = 3000 it reaches ~5: the sampling noise is then below the finite-d and grid differences)
-            assert v["l1"] < 2.5 * v["l1_noise"], (kind, t, v["l1"], v["l1_noise"])
+            # sampling alone gives L1 ~ l1_noise; observed ratio <= 1.28 over seeds 0-5 (d = 500;
+            # 0.6-1.9 in the full run at d = 3000)
+            assert v["l1"] < 1.6 * v["l1_noise"], (kind, t, v["l1"], v["l1_noise"])
             # finite d = 500: observed |sim - PDE| <= 0.096 at any time, <= 0.043 at the last
             tol = 0.06 if t == res["times"][-1] else 0.12
             assert abs(v["err_sim"] - v["err_pde"]) < tol, (kind, t, v["err_sim"], v["err_pde"])
