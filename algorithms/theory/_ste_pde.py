@@ -347,7 +347,7 @@ def mean_field(
     n_teacher: int = 30,
     n_points: int = 200,
     snapshots=(),
-    courant: float = 1.0,
+    courant=None,
 ) -> MeanFieldResult:
     """Solve the finite-η mean-field Fokker–Planck equation of online STE training.
 
@@ -381,9 +381,13 @@ def mean_field(
         Number of output times, uniform on [0, tau] (>= 2).
     snapshots : sequence of float
         Times in [0, tau] at which the density is stored.
-    courant : float
+    courant : None or float
         Time step ``courant · min cell width / max |drift|`` (the scheme is stable for any
-        step; this sets the accuracy).
+        step; this sets the accuracy of the transient, which is first order in the step).
+        Default 0.25 for a constant teacher (about 7000 steps at η = 0.1, τ = 100; the error
+        of the transient is then below 0.003) and 1.0 for a Gaussian teacher, whose largest
+        drift comes from the outer quadrature nodes, so that the step is already about half
+        as large relative to the bulk of the nodes.
 
     Returns
     -------
@@ -405,6 +409,8 @@ def mean_field(
     eta = _positive(eta, "eta")
     tau = _positive(tau, "tau")
     init_std = _positive(init_std, "init_std")
+    if courant is None:
+        courant = 1.0 if isinstance(teacher, str) else 0.25
     courant = _positive(courant, "courant")
     if (isinstance(delta, bool) or not isinstance(delta, numbers.Real)
             or not (math.isfinite(delta) and delta >= 0)):

@@ -3,9 +3,10 @@
 The published setting: b = 2 bits and width ω = 2 on weights and inputs, w* = 1, μ₀ = N(0, 1),
 η = 0.1, τ up to 100, for each quantizer convention. At d = 3000 one run deviates from the d -> ∞
 curve by O(d^(-1/2)): its initial weights are a sample, so m = w*·φ/d alone has a standard deviation
-of about 0.02 and ε of about 0.04. The mean over a few runs must then lie within 0.03 of the PDE
-at every recorded time (measured: 0.021, 0.016 and 0.026 for mid-rise, cells and mid-tread with
-4 runs; the PDE's own discretisation error is below 0.007 there, checked by refining its grid).
+of about 0.02 and ε of about 0.04-0.07. The mean over eight runs must then lie within 0.03 of the
+PDE at every recorded time (measured with the seeds 7 and 2026: at most 0.017, 0.012 and 0.015,
+and 0.009, 0.006 and 0.026, for mid-rise, cells and mid-tread; four runs reach 0.048). The PDE's
+own discretisation error is below 0.003 there, checked by refining its grid and step.
 """
 
 import numpy as np
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.slow
 def test_simulation_follows_the_mean_field_pde_at_d_3000(kind):
     c = uniform_levels(2, 2.0, kind=kind)
     kw = dict(eta=0.1, tau=100.0, teacher=1.0, init_std=1.0, n_points=101)
-    sim = simulate(c, c, d=3000, seeds=4, seed=2026, **kw)
+    sim = simulate(c, c, d=3000, seeds=8, seed=7, **kw)
     pde = mean_field(c, c, **kw)
     np.testing.assert_array_equal(sim.tau, pde.tau)
     assert np.max(np.abs(sim.gen_error - pde.gen_error)) < 0.03

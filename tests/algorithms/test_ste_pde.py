@@ -248,3 +248,18 @@ def test_clipped_ste_freezes_weights_beyond_the_clip_range():
     outside = np.abs(w) > 2.0
     assert np.sum(d1[outside] * h[outside]) >= np.sum(d0[outside] * h[outside]) - 1e-15
     assert r.gen_error[-1] < r.gen_error[0]
+
+
+def test_default_time_step_by_teacher_and_its_accuracy():
+    # constant teacher: Courant 0.25, whose transient is within 3e-3 of a 20x finer step and 5x
+    # finer grid; Gaussian teacher: 1.0 on the outermost node's drift
+    c = uniform_levels(2, 2.0, kind="midtread")
+    r = mean_field(c, c, eta=0.1, tau=10.0, teacher=1.0, n_points=21)
+    assert r.settings["courant"] == 0.25
+    fine = mean_field(c, c, eta=0.1, tau=10.0, teacher=1.0, n_points=21, grid=(-9.0, 9.0, 4500), courant=0.05)
+    assert np.max(np.abs(r.gen_error - fine.gen_error)) < 3e-3
+    g = mean_field(c, c, eta=0.1, tau=1.0, teacher="gaussian", n_teacher=6, n_points=2)
+    assert g.settings["courant"] == 1.0
+    assert mean_field(c, c, eta=0.1, tau=1.0, teacher=1.0, n_points=2, courant=2.0).settings["courant"] == 2.0
+    with pytest.raises(ValueError, match="courant"):
+        mean_field(c, c, eta=0.1, tau=1.0, teacher=1.0, courant=0.0)
