@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from algorithms.theory.quantizers import uniform_levels
-from algorithms.theory.ste import fixed_point, mean_field, simulate
+from algorithms.theory.ste import fixed_point, mean_field, ode, simulate
 
 pytestmark = pytest.mark.slow
 
@@ -44,3 +44,18 @@ def test_gaussian_teacher_simulation_follows_the_pde():
     sim = simulate(c, c, d=3000, seeds=8, seed=7, **kw)
     pde = mean_field(c, c, **kw)
     assert np.max(np.abs(sim.gen_error - pde.gen_error)) < 0.03
+
+
+@pytest.mark.parametrize("kind", ["midrise", "cells"])
+def test_clipped_ste_follows_the_pde_not_the_ode(kind):
+    """Clipped STE (no update beyond ±ω): at finite η the noise carries weights past the clip
+    points, where they freeze for good. The PDE has the same absorbing cells; the η -> 0 ODE has no
+    noise and misses them. d = 1000, 8 runs, tau = 40: measured |sim - PDE| <= 0.031 (sampling at
+    d = 1000 is about 0.1 per run) and |sim - ODE| up to 0.15."""
+    c = uniform_levels(2, 2.0, kind=kind)
+    kw = dict(eta=0.1, tau=40.0, teacher=1.0, init_std=1.0, n_points=41, clipped=True)
+    sim = simulate(c, c, d=1000, seeds=8, seed=3, **kw)
+    pde = mean_field(c, c, **kw)
+    eta0 = ode(c, c, **kw)
+    assert np.max(np.abs(sim.gen_error - pde.gen_error)) < 0.05
+    assert np.max(np.abs(sim.gen_error - eta0.gen_error)) > 0.08
