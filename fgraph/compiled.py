@@ -22,7 +22,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from .dtypes import FLOAT, INDEX, as_index, readonly
+from .dtypes import FLOAT, INDEX, FrozenPickle, as_index, readonly
 from .factors import FactorType, freeze_params, get_factor_type
 from .wiring import Wiring
 
@@ -30,7 +30,7 @@ __all__ = ["CompiledGraph"]
 
 
 @dataclass(frozen=True, eq=False)
-class CompiledGraph:
+class CompiledGraph(FrozenPickle):  # pickles equal, read-only arrays and proxies kept
     """A frozen factor graph, ready for the algorithms.
 
     Build one with :class:`fgraph.FactorGraph` and ``compile()`` or with a reader

@@ -8,10 +8,11 @@ clear errors that name the offending argument.
 from __future__ import annotations
 
 import numbers
+from types import MappingProxyType
 
 import numpy as np
 
-__all__ = ["INDEX", "FLOAT", "as_index", "as_float", "as_generator", "readonly"]
+__all__ = ["INDEX", "FLOAT", "as_index", "as_float", "as_generator", "readonly", "FrozenPickle"]
 
 INDEX = np.int64
 FLOAT = np.float64
@@ -110,3 +111,95 @@ def readonly(arr: np.ndarray) -> np.ndarray:
     arr = np.ascontiguousarray(arr)
     arr.flags.writeable = False
     return arr
+
+
+# ----------------------------------------------------------------------------- pickling
+# Invariant kept by FrozenPickle: an object unpickles with the same fields, its
+# read-only arrays still read-only and its mapping proxies still mapping
+# proxies.  Pickle alone keeps neither: arrays load writeable (protocol < 5,
+# or any protocol for a non-contiguous array) and
+# ``types.MappingProxyType`` cannot be pickled at all.  The markers below carry
+# such values through pickle and rebuild them on load; nothing global (no
+# ``copyreg`` entry for MappingProxyType) is touched.
+def _readonly_array(arr: np.ndarray) -> np.ndarray:
+    """Unpickling side of a read-only array: clear its write flag again."""
+    arr.flags.writeable = False
+    return arr
+
+
+def _mapping_proxy(d: dict) -> MappingProxyType:
+    """Unpickling side of a mapping proxy: wrap the rebuilt dict again."""
+    return MappingProxyType(d)
+
+
+def _readonly_sparse(m):
+    """Unpickling side of a scipy sparse array whose buffers were read-only."""
+    for name in ("data", "indices", "indptr", "row", "col"):
+        arr = getattr(m, name, None)
+        if isinstance(arr, np.ndarray):
+            arr.flags.writeable = False
+    return m
+
+
+class _Rebuild:
+    """Pickle marker: on load, ``func(value)`` replaces it."""
+
+    __slots__ = ("func", "value")
+
+    def __init__(self, func, value):
+        self.func = func
+        self.value = value
+
+    def __reduce__(self):
+        return self.func, (self.value,)
+
+
+def _is_sparse(v) -> bool:
+    return hasattr(v, "tocsr") and hasattr(v, "nnz") and isinstance(getattr(v, "data", None), np.ndarray)
+
+
+def _pack(v):
+    """``v`` with read-only arrays and mapping proxies (also inside plain tuples,
+    lists and dicts) wrapped in markers that rebuild them on load."""
+    if isinstance(v, np.ndarray):
+        return v if v.flags.writeable else _Rebuild(_readonly_array, v)
+    if isinstance(v, MappingProxyType):
+        return _Rebuild(_mapping_proxy, {k: _pack(x) for k, x in v.items()})
+    t = type(v)
+    if t is tuple:
+        return tuple(_pack(x) for x in v)
+    if t is list:
+        return [_pack(x) for x in v]
+    if t is dict:
+        return {k: _pack(x) for k, x in v.items()}
+    if _is_sparse(v) and not v.data.flags.writeable:
+        return _Rebuild(_readonly_sparse, v)
+    return v
+
+
+class FrozenPickle:
+    """Mixin: pickle a frozen object so that it unpickles equal *and* frozen.
+
+    ``__getstate__`` returns the instance ``__dict__`` with every read-only
+    array and every ``types.MappingProxyType`` (also inside plain tuples,
+    lists and dicts) wrapped in a marker that rebuilds it on load: arrays come
+    back read-only, proxies come back proxies.  Loading restores ``__dict__``
+    directly (pickle's default), so ``__init__``/``__post_init__`` does not run
+    again: the state was validated when the original was built.  Objects held
+    in fields pickle by their own rules.  The mixin serves classes whose
+    instances have a ``__dict__``; a subclass with ``__slots__`` only needs its
+    own ``__getstate__``.
+
+    Examples
+    --------
+    >>> import pickle, fgraph
+    >>> g = fgraph.FactorGraph(); _ = g.add_variables(2); _ = g.add_ising([0, 1], J=0.5)
+    >>> cg = pickle.loads(pickle.dumps(g.compile()))  # CompiledGraph is a FrozenPickle
+    >>> cg.card.flags.writeable, type(cg.params[0]).__name__, cg.params[0]["J"].flags.writeable
+    (False, 'mappingproxy', False)
+    """
+
+    __slots__ = ()
+
+    def __getstate__(self):
+        return {k: _pack(v) for k, v in self.__dict__.items()}

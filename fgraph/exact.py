@@ -90,7 +90,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .compiled import CompiledGraph, _evidence_items
-from .dtypes import FLOAT, INDEX
+from .dtypes import FLOAT, INDEX, FrozenPickle
 from .problems.ldpc import gf2_rank
 
 __all__ = [
@@ -171,7 +171,7 @@ class ExactResult:
 
 
 @dataclass(frozen=True, eq=False)
-class BruteForce:
+class BruteForce(FrozenPickle):  # pickles equal, read-only arrays and proxies kept
     """Everything exact, by enumeration of all joint states.
 
     Attributes

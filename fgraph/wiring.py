@@ -22,13 +22,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .dtypes import INDEX, as_index, readonly
+from .dtypes import INDEX, FrozenPickle, as_index, readonly
 
 __all__ = ["Wiring"]
 
 
 @dataclass(frozen=True, eq=False)
-class Wiring:
+class Wiring(FrozenPickle):  # pickles equal, read-only arrays and proxies kept
     """Frozen bipartite topology; every array is read-only int64.
 
     Attributes

@@ -52,7 +52,7 @@ from algorithms import BPConfig, BPResult, run_bp, run_se
 from algorithms.denoisers import from_name
 from algorithms.learning import Perceptron, copy_and_ensemble_errors, teacher_test_set
 from fgraph.compiled import CompiledGraph
-from fgraph.dtypes import FLOAT, INDEX, readonly
+from fgraph.dtypes import FLOAT, INDEX, FrozenPickle, readonly
 
 from .cover import Lift, copies, edge_copies, lift
 
@@ -67,7 +67,7 @@ N_TEST = 10_000
 
 # =========================================================================== result
 @dataclass(frozen=True, eq=False)
-class BPLearnRun:
+class BPLearnRun(FrozenPickle):  # pickles equal, read-only arrays and proxies kept
     """Outcome of :func:`bp_learn` (frozen; arrays read-only).
 
     Attributes

@@ -29,7 +29,7 @@ import numpy as np
 from algorithms import BPConfig, BPResult, bethe_terms, run_bp
 from fgraph import exact
 from fgraph.compiled import CompiledGraph
-from fgraph.dtypes import INDEX, as_generator
+from fgraph.dtypes import INDEX, FrozenPickle, as_generator
 
 from .cover import Lift, copies, copy_overlap, copy_spread, edge_copies, lift, lift_messages
 
@@ -39,7 +39,7 @@ INITS = ("uniform", "random", "asymmetric", "base")
 
 
 @dataclass(frozen=True, eq=False)
-class Comparison:
+class Comparison(FrozenPickle):  # pickles equal, read-only arrays and proxies kept
     """Outcome of :func:`compare` (arrays read-only).
 
     Attributes

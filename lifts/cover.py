@@ -41,7 +41,7 @@ from functools import cached_property
 import numpy as np
 
 from fgraph.compiled import CompiledGraph
-from fgraph.dtypes import FLOAT, INDEX, as_index, readonly
+from fgraph.dtypes import FLOAT, INDEX, FrozenPickle, as_index, readonly
 from fgraph.wiring import Wiring
 
 __all__ = [
@@ -539,7 +539,7 @@ def _beliefs_of(result, L: Lift) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class ProjectedResult:
+class ProjectedResult(FrozenPickle):  # pickles equal, read-only arrays and proxies kept
     """A cover's result projected onto the base graph (averages over copies).
 
     Attributes

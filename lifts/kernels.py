@@ -125,7 +125,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import maximum_bipartite_matching
 
-from fgraph.dtypes import FLOAT, INDEX, as_generator, readonly
+from fgraph.dtypes import FLOAT, INDEX, FrozenPickle, as_generator, readonly
 
 from . import _perm_kernels as _pk
 
@@ -566,7 +566,7 @@ class Diagnostic:
 
 
 @dataclass(frozen=True, eq=False)
-class Marginal:
+class Marginal(FrozenPickle):  # pickles equal, read-only arrays and proxies kept
     """The marginal Pbar of a kernel at cover degree M: ``P[m, m'] = Pr[pi(m) = m']``.
 
     Attributes
@@ -794,7 +794,7 @@ def _merge_diagnostics(diags: list) -> Diagnostic:
 
 
 # ----------------------------------------------------------------- the base class
-class Kernel:
+class Kernel(FrozenPickle):  # pickles equal, read-only arrays and proxies kept
     """Base class of permutation kernels; a subclass defines ``Q(M)`` only.
 
     ``Q(M)`` returns the float64 (M, M) weight matrix (nonnegative, finite, no

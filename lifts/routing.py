@@ -36,7 +36,7 @@ from algorithms.learning import (
     split_rng,
     teacher_test_set,
 )
-from fgraph.dtypes import FLOAT, INDEX, as_generator
+from fgraph.dtypes import FLOAT, INDEX, FrozenPickle, as_generator
 
 from .cover import Lift, _check_M, _check_perms, lift
 from .kernels import Kernel, from_spec
@@ -101,7 +101,7 @@ def gather(params: dict, unit_of: dict, perm: np.ndarray) -> dict:
 
 
 @dataclass(frozen=True, eq=False)
-class RoutedRun:
+class RoutedRun(FrozenPickle):  # pickles equal, read-only arrays and proxies kept
     """The result of :func:`route`.
 
     Attributes

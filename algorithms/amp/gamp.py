@@ -64,7 +64,7 @@ from types import MappingProxyType
 import numba
 import numpy as np
 
-from fgraph.dtypes import FLOAT, as_generator
+from fgraph.dtypes import FLOAT, FrozenPickle, as_generator
 from fgraph.jit import jit_disabled, threads
 
 from ..denoisers import from_name
@@ -157,7 +157,7 @@ class AMPConfig:
 
 
 @dataclass(frozen=True, eq=False)
-class AMPResult:
+class AMPResult(FrozenPickle):  # pickles equal, read-only arrays and proxies kept
     """Outcome of :func:`run_amp` (read-only arrays).
 
     Attributes

@@ -53,7 +53,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import integrate, optimize, special
 
-from fgraph.dtypes import readonly
+from fgraph.dtypes import FrozenPickle, readonly
 
 from ..denoisers import BinaryPrior, Channel, Prior, SignChannel, gauss_hermite, graded_gauss_rule
 
@@ -73,7 +73,7 @@ _CLIP = 1e-12
 
 
 @dataclass(frozen=True, eq=False)
-class SEResult:
+class SEResult(FrozenPickle):  # pickles equal, read-only arrays and proxies kept
     """Trajectory of state evolution (frozen; arrays read-only).
 
     Attributes

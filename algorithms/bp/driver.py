@@ -39,7 +39,7 @@ from functools import cached_property
 import numpy as np
 
 from fgraph.compiled import CompiledGraph
-from fgraph.dtypes import FLOAT, as_generator
+from fgraph.dtypes import FLOAT, FrozenPickle, as_generator
 from fgraph.exact import hard_parity_consistent
 from fgraph.jit import threads
 
@@ -134,7 +134,7 @@ class BPConfig:
 
 
 @dataclass(frozen=True, eq=False)
-class BPResult:
+class BPResult(FrozenPickle):  # pickles equal, read-only arrays and proxies kept
     """Outcome of :func:`run_bp` (read-only arrays).
 
     Attributes

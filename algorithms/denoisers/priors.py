@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from fgraph.dtypes import as_generator
+from fgraph.dtypes import FrozenPickle, as_generator
 
 from ._common import _broadcast_flat, _finite, _fmt, _shaped
 from .kernels import (
@@ -24,7 +24,7 @@ from .quadrature import (
 )
 
 
-class Prior:
+class Prior(FrozenPickle):  # pickles equal, read-only arrays and proxies kept
     """A prior P_X on a scalar weight: the input side of the denoiser contract.
 
     Subclasses define ``kernel_spec`` (then ``f_in`` runs the Numba kernel) or

@@ -17,7 +17,7 @@ from types import MappingProxyType
 import numpy as np
 
 from ..compiled import CompiledGraph
-from ..dtypes import as_generator
+from ..dtypes import FrozenPickle, as_generator
 
 __all__ = ["Problem"]
 
@@ -58,7 +58,7 @@ def _describe(v) -> str:
 
 
 @dataclass(frozen=True, eq=False)
-class Problem:
+class Problem(FrozenPickle):  # pickles equal, read-only arrays and proxies kept
     """A compiled factor graph with its ground truth and settings.
 
     Attributes
