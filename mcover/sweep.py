@@ -1,7 +1,7 @@
 """A resumable parameter sweep: run a task over a grid of parameters, one JSON record per job.
 
 :func:`run` calls a module-level function of keyword arguments once per point of a
-parameter grid, on a local process pool, and writes each finished job to the
+parameter grid, on a local process pool (or a Dask cluster), and writes each finished job to the
 output folder as one JSON file named by a stable hash of the task and its
 parameters.  Rerunning the same sweep skips every job already recorded as
 ``"ok"`` and retries the failed ones, so an interrupted sweep (Ctrl-C, a killed
@@ -20,6 +20,8 @@ Invariants
   ``1.0`` are different parameters (different JSON).
 * In the process pool, the worker writes the record itself before returning,
   so a job whose task returned is on disk even if the parent dies a moment later.
+  With Dask the calling process writes each record as its job finishes (the
+  workers need not share the folder).
 """
 
 from __future__ import annotations
@@ -51,6 +53,9 @@ from pathlib import Path
 from .progress import Progress
 
 __all__ = ["Summary", "collect", "demo_task", "job_key", "expand_grid", "run", "to_csv", "to_jsonl"]
+
+#: How long :func:`run` tries to reach a Dask scheduler given by its address.
+DASK_CONNECT_TIMEOUT = "10s"
 
 #: Columns of :func:`collect` that come from the record rather than the parameters or results.
 META_COLUMNS = ("key", "task", "status", "seconds", "attempts", "error")
@@ -477,8 +482,11 @@ def run(task, grid, out, *, workers: int | None = None, scheduler=None, retries:
         the jobs to run).  ``0`` or ``1`` runs the jobs serially in this process,
         which is easiest to debug and needs no import by name.
     scheduler : str or dask.distributed.Client, optional
-        A Dask scheduler (``"tcp://HOST:PORT"`` or a client).  Not implemented
-        yet: giving one raises NotImplementedError.
+        Run the jobs on a Dask cluster instead of the local pool (``workers`` is
+        then ignored): the address of its scheduler (``"tcp://HOST:PORT"``; a
+        client is opened and closed here) or a client.  Needs the ``dask``
+        extra; the workers must be able to import ``mcover`` and the task.  The
+        records are written by this process, so the workers need not see ``out``.
     retries : int, optional
         How many times a job that raised is run again in this call (default 1,
         so two attempts).  Each attempt overwrites the job's record.
@@ -500,6 +508,8 @@ def run(task, grid, out, *, workers: int | None = None, scheduler=None, retries:
         :func:`expand_grid`), an unwritable ``out``, bad ``workers`` or
         ``retries``.  During the sweep: TypeError as soon as a result is not a
         dict of JSON-serialisable values (that job is recorded as failed).
+    ImportError
+        A ``scheduler`` without Dask installed.
     KeyboardInterrupt, concurrent.futures.process.BrokenProcessPool
         The sweep was interrupted, or a worker process died.  Finished jobs are
         on disk; at most the jobs in flight are lost, and calling ``run`` again
@@ -535,11 +545,8 @@ def run(task, grid, out, *, workers: int | None = None, scheduler=None, retries:
         workers = os.cpu_count() or 1
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
         raise ValueError(f"workers={workers!r} is not a non-negative integer")
-    if scheduler is not None:
-        raise NotImplementedError(
-            f"scheduler={scheduler!r}: the Dask scheduler option is not implemented yet; "
-            "use the local process pool (workers=N)"
-        )
+    if scheduler is not None and not isinstance(scheduler, str) and not hasattr(scheduler, "submit"):
+        raise TypeError(f"scheduler={scheduler!r} is neither a 'tcp://HOST:PORT' address nor a Dask client")
     path = _check_out(out)
 
     keys = [job_key(name, p) for p in jobs]
@@ -556,7 +563,8 @@ def run(task, grid, out, *, workers: int | None = None, scheduler=None, retries:
             todo.append((i, key, params, prev + 1))
     skipped = len(records)
 
-    bar = Progress(len(todo), label="sweep", enabled=None if progress else False)
+    n_todo = len(todo)
+    bar = Progress(n_todo, label="sweep", enabled=None if progress else False)
     n_ok, n_failed = 0, 0
 
     def finish(rec: dict, first: int) -> bool:
@@ -569,14 +577,13 @@ def run(task, grid, out, *, workers: int | None = None, scheduler=None, retries:
             return True
         else:
             n_failed += 1
-        bar.tick(note=f"ok {n_ok}, failed {n_failed}, left {len(todo) + in_flight()}")
+        bar.tick(note=f"ok {n_ok}, failed {n_failed}, left {n_todo - n_ok - n_failed}")
         return False
 
     try:
-        if workers <= 1 or not todo:
-            def in_flight():
-                return 0
-
+        if scheduler is not None and todo:
+            _run_dask(scheduler, name, todo, path, finish)
+        elif workers <= 1 or not todo:
             while todo:
                 _, key, params, first = todo.popleft()
                 attempt = first
@@ -589,9 +596,6 @@ def run(task, grid, out, *, workers: int | None = None, scheduler=None, retries:
                     attempt += 1
         else:
             pending: dict = {}  # future -> (job, attempt)
-
-            def in_flight():
-                return len(pending)
 
             # A bounded number of jobs are submitted at a time, so that an interruption
             # loses few and the queue of a long sweep stays small.
@@ -634,6 +638,56 @@ def run(task, grid, out, *, workers: int | None = None, scheduler=None, retries:
     ordered = [records[k] for k in keys if k in records]
     failed = [r for r in ordered if r["status"] != "ok"]
     return Summary(total=len(jobs), done=n_ok, skipped=skipped, failed=failed, records=ordered, out=path)
+
+
+def _run_dask(scheduler, name: str, todo: deque, path: Path, finish) -> None:
+    """Run the jobs of ``todo`` on a Dask cluster; this process writes the records.
+
+    Dask workers need not share the output folder: they return the records and
+    the records are written here as the jobs finish.  On any interruption the
+    jobs not yet finished are cancelled (and lost); the finished ones are on disk.
+    """
+    try:
+        import distributed
+    except ImportError as err:
+        raise ImportError(
+            f"scheduler={scheduler!r} needs Dask: pip install 'mcover[dask]' (dask[distributed])"
+        ) from err
+    own = isinstance(scheduler, str)
+    if own:
+        try:
+            client = distributed.Client(scheduler, timeout=DASK_CONNECT_TIMEOUT, set_as_default=False)
+        except OSError as err:
+            raise ValueError(f"scheduler={scheduler!r}: cannot connect to a Dask scheduler ({err})") from err
+    else:
+        client = scheduler
+    pending: dict = {}  # future -> (job, attempt)
+    ready = distributed.as_completed(loop=client.loop)
+
+    def submit(job, attempt):
+        # pure=False: a retry must run again, not reuse the failed result.
+        fut = client.submit(_execute, name, job[2], job[1], attempt, None, pure=False,
+                            key=f"mcover-sweep-{job[1]}-{attempt}")
+        pending[fut] = (job, attempt)
+        ready.add(fut)
+
+    try:
+        for job in todo:
+            submit(job, job[3])
+        todo.clear()
+        for fut in ready:
+            job, attempt = pending.pop(fut)
+            rec, fatal = fut.result()
+            _write_atomic(path / f"{rec['key']}.json", json.dumps(rec, indent=1) + "\n")
+            if fatal:
+                raise TypeError(fatal)
+            if finish(rec, job[3]):
+                submit(job, attempt + 1)
+    finally:
+        if pending:
+            client.cancel(list(pending))
+        if own:
+            client.close()
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:

@@ -211,8 +211,8 @@ def test_bad_options(tmp_path):
         sweep.run(CHEAP, {"x": [1], "y": [1]}, tmp_path, retries=-1)
     with pytest.raises(ValueError, match="workers=-2"):
         sweep.run(CHEAP, {"x": [1], "y": [1]}, tmp_path, workers=-2)
-    with pytest.raises(NotImplementedError, match="scheduler='tcp://127.0.0.1:8786'.*Dask"):
-        sweep.run(CHEAP, {"x": [1], "y": [1]}, tmp_path, scheduler="tcp://127.0.0.1:8786")
+    with pytest.raises(TypeError, match="scheduler=3 is neither"):
+        sweep.run(CHEAP, {"x": [1], "y": [1]}, tmp_path, scheduler=3)
 
 
 def test_unwritable_out_is_refused_before_any_job(tmp_path):
@@ -259,3 +259,40 @@ def test_progress_bar_draws_on_a_terminal(tmp_path, monkeypatch):
     monkeypatch.setattr("sys.stderr", err2)
     sweep.run(sweep_tasks.flaky, {"x": [0, 1, 2]}, tmp_path / "b", workers=0, retries=0, progress=False)
     assert err2.getvalue() == ""
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp",
+                                       dashboard_address=None)
+    client = distributed.Client(cluster, set_as_default=False)
+    yield cluster, client
+    client.close()
+    cluster.close()
+
+
+def test_dask_scheduler_same_records_resume_and_retries(tmp_path, dask_cluster):
+    cluster, client = dask_cluster
+    assert cluster.scheduler_address.startswith("tcp://")
+    calls = str(tmp_path / "calls")
+    grid = {"x": [1, 2, 3], "y": [4], "seed": [7], "calls": [calls]}
+    serial = sweep.run(CHEAP, grid, tmp_path / "serial", workers=0, progress=False)
+    s = sweep.run(CHEAP, grid, tmp_path / "dask", scheduler=cluster.scheduler_address, progress=False)
+    assert (s.done, s.skipped, s.failed) == (3, 0, [])
+    assert [r["results"] for r in s.records] == [r["results"] for r in serial.records]
+    assert set(_records(tmp_path / "dask")) == set(_records(tmp_path / "serial"))
+    again = sweep.run(CHEAP, grid, tmp_path / "dask", scheduler=client, progress=False)
+    assert (again.done, again.skipped) == (0, 3)
+    assert [calls_of(calls, x) for x in (1, 2, 3)] == [2, 2, 2]  # serial + dask, no recomputation
+    f = sweep.run(sweep_tasks.flaky, {"x": [0, 1], "calls": [calls + "f"]}, tmp_path / "f", scheduler=client,
+                  retries=2, progress=False)
+    assert [r["attempts"] for r in f.failed] == [3] and "odd x=1" in f.failed[0]["traceback"]
+    assert calls_of(calls + "f", 1) == 3
+
+
+def test_dask_unreachable_scheduler_is_named(tmp_path, monkeypatch):
+    pytest.importorskip("distributed")
+    monkeypatch.setattr(sweep, "DASK_CONNECT_TIMEOUT", "0.5s")
+    with pytest.raises(ValueError, match="scheduler='tcp://127.0.0.1:9'"):
+        sweep.run(CHEAP, {"x": [1], "y": [1]}, tmp_path, scheduler="tcp://127.0.0.1:9", progress=False)
