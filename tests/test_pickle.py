@@ -187,9 +187,6 @@ def test_frozen_fields_stay_frozen():
             assert not v.data.flags.writeable
 
 
-@pytest.mark.xfail(strict=True, reason="algorithms.theory quantizer results (LloydMaxResult, "
-                   "MaxUniformResult) come back with writeable levels under protocol 4; that "
-                   "package is outside this change")
 def test_quantizer_results_keep_read_only_levels():
     from algorithms.theory import quantizers
 

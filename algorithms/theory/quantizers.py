@@ -46,6 +46,8 @@ from scipy.linalg import solve_banded
 from scipy.optimize import brentq
 from scipy.special import ndtr, ndtri
 
+from fgraph.dtypes import FrozenPickle
+
 __all__ = [
     "check_levels",
     "normal_pdf",
@@ -435,7 +437,7 @@ def quantizer_mse(levels, prior: str = "gaussian") -> float:
 
 
 @dataclass(frozen=True)
-class LloydMaxResult:
+class LloydMaxResult(FrozenPickle):
     """The MSE-optimal (Lloyd–Max) quantizer of N(0, 1) with 2^b levels.
 
     Attributes
@@ -469,7 +471,7 @@ class LloydMaxResult:
 
 
 @dataclass(frozen=True)
-class MaxUniformResult:
+class MaxUniformResult(FrozenPickle):
     """The MSE-optimal uniform (mid-rise, 2^b levels) quantizer of N(0, 1).
 
     Attributes
