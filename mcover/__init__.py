@@ -33,6 +33,8 @@ from fgraph import (
     write,
 )
 
+from . import sweep
+
 try:
     __version__ = version("mcover")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
@@ -51,6 +53,7 @@ __all__ = [
     "problems",
     "read",
     "register_factor_type",
+    "sweep",
     "to_networkx",
     "write",
 ]
