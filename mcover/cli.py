@@ -1,7 +1,7 @@
 """The ``mcover`` command line.
 
 Subcommands (this release): ``info FILE``, ``bp FILE``, ``lift FILE``, ``compare FILE``,
-``amp``, ``route``, ``quant``, ``ste`` and ``demo``.  Every subcommand prints a readable table by
+``amp``, ``route``, ``quant``, ``ste``, ``sweep`` and ``demo``.  Every subcommand prints a readable table by
 default and, with ``--json``, one JSON object on stdout whose keys are documented in README.md and
 kept stable.  Errors in user input (missing or malformed files, bad options)
 exit with status 2 and a one-line message on stderr.
@@ -19,7 +19,7 @@ from pathlib import Path
 import fgraph
 from fgraph import exact
 
-from . import cli_amp, cli_cover, cli_quant, cli_route, cli_ste, demo
+from . import cli_amp, cli_cover, cli_quant, cli_route, cli_ste, cli_sweep, demo
 
 __all__ = ["main", "build_parser"]
 
@@ -172,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_route.add_parser(sub)
     cli_quant.add_parser(sub)
     cli_ste.add_parser(sub)
+    cli_sweep.add_parser(sub)
     pd = sub.add_parser("demo", help="run the built-in demonstration")
     pd.add_argument("--size", type=int, default=8, help="side of the Ising grid (default 8)")
     pd.add_argument("--code-length", type=int, default=4000, help="LDPC code length (default 4000)")

@@ -165,6 +165,29 @@ def test_ste_json_keys(capsys, tmp_path):
     check_output("ste", full, full=True)
 
 
+def test_sweep_json_keys(capsys, tmp_path):
+    from mcover.cli import main
+
+    spec = tmp_path / "s.json"
+    spec.write_text(json.dumps({"task": "se", "grid": {"alpha": [1.0, 2.0]}}))
+    out = tmp_path / "runs"
+    check_output("sweep", run_json(capsys, "sweep", spec, "--out", out, "--workers", "0"), full=False)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    check_output("sweep --collect", run_json(capsys, "sweep", "--collect", empty), full=False)
+    bad = tmp_path / "bad.json"  # one job that fails: the conditional keys of failures
+    bad.write_text(json.dumps({"task": "se", "grid": {"alpha": [1.0], "prior": ["binary", "nonsense"]},
+                               "description": "one bad prior"}))
+    code = main(["sweep", str(bad), "--out", str(out), "--workers", "0", "--retries", "0", "--csv",
+                 str(tmp_path / "t.csv"), "--jsonl", str(tmp_path / "t.jsonl"), "--json"])
+    text, err = capsys.readouterr()
+    assert code == 1, err
+    check_output("sweep", json.loads(text), full=True)
+    full = run_json(capsys, "sweep", "--collect", out, "--csv", tmp_path / "c.csv", "--jsonl",
+                    tmp_path / "c.jsonl")
+    check_output("sweep --collect", full, full=True)
+
+
 def test_every_subcommand_is_documented():
     from mcover.cli import build_parser
 
