@@ -27,3 +27,14 @@ def external() -> Path:
             pytest.fail(msg)
         pytest.skip(msg)
     return EXTERNAL
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Start the no-JIT rerun (tests/test_nojit.py) in the background as soon as it is selected,
+    so that it overlaps the rest of the suite instead of running after it."""
+    if os.environ.get("NUMBA_DISABLE_JIT", "0") not in ("", "0"):
+        return
+    for item in items:
+        if item.nodeid.endswith("test_nojit.py::test_fast_algorithm_tests_pass_without_jit"):
+            item.module.start()
+            break
