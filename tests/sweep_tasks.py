@@ -71,3 +71,16 @@ def not_a_dict(x):
 
 def takes_kwargs(**kw):
     return {"n": len(kw)}
+
+
+def slow(x, seed=0, delay=0.08, calls=None):
+    """Sleeps ``delay`` seconds, then returns a result that depends only on the parameters.
+
+    Each call leaves a file ``{x}-{pid}-...`` in ``calls`` at its start (so that a call cut
+    short by a killed worker is counted too, with the process that ran it).
+    """
+    if calls is not None:
+        Path(calls).mkdir(parents=True, exist_ok=True)
+        (Path(calls) / f"{x}-{os.getpid()}-{uuid.uuid4().hex}").touch()
+    time.sleep(delay)
+    return {"sq": x * x, "draw": random.Random(1000 * seed + x).random()}
