@@ -39,6 +39,7 @@ import platform
 import signal
 import socket
 import tempfile
+import threading
 import time
 import traceback
 from collections import deque
@@ -640,6 +641,52 @@ def run(task, grid, out, *, workers: int | None = None, scheduler=None, retries:
     return Summary(total=len(jobs), done=n_ok, skipped=skipped, failed=failed, records=ordered, out=path)
 
 
+def _connect(distributed, address: str):
+    """A ``distributed.Client`` for ``address``, or ValueError within ``DASK_CONNECT_TIMEOUT``.
+
+    Dask's own timeout covers opening the connection, not the handshake after it: an address
+    that accepts TCP connections but never answers (a wrong service, a hung scheduler) would
+    block for ever. So the client is built in a helper thread and abandoned at the deadline
+    (plus a small margin for Dask's own error); an abandoned client that connects late is
+    closed by that thread.
+    """
+    from dask.utils import parse_timedelta
+
+    seconds = float(parse_timedelta(DASK_CONNECT_TIMEOUT))
+    box: dict = {}
+    lock = threading.Lock()
+
+    def target():
+        try:
+            c = distributed.Client(address, timeout=DASK_CONNECT_TIMEOUT, set_as_default=False)
+        except BaseException as err:  # noqa: BLE001 - handed to the waiting thread
+            with lock:
+                box["err"] = err
+            return
+        with lock:
+            if box.get("abandoned"):
+                late = c
+            else:
+                box["client"], late = c, None
+        if late is not None:
+            late.close()
+
+    thread = threading.Thread(target=target, name="mcover-sweep-connect", daemon=True)
+    thread.start()
+    thread.join(seconds + 2.0)
+    with lock:
+        if "client" in box:
+            return box["client"]
+        if "err" not in box:
+            box["abandoned"] = True
+            raise ValueError(f"scheduler={address!r}: cannot connect to a Dask scheduler (no answer within "
+                             f"{DASK_CONNECT_TIMEOUT})")
+    err = box["err"]
+    if isinstance(err, (OSError, TimeoutError)):
+        raise ValueError(f"scheduler={address!r}: cannot connect to a Dask scheduler ({err})") from err
+    raise err
+
+
 def _run_dask(scheduler, name: str, todo: deque, path: Path, finish) -> None:
     """Run the jobs of ``todo`` on a Dask cluster; this process writes the records.
 
@@ -654,13 +701,7 @@ def _run_dask(scheduler, name: str, todo: deque, path: Path, finish) -> None:
             f"scheduler={scheduler!r} needs Dask: pip install 'mcover[dask]' (dask[distributed])"
         ) from err
     own = isinstance(scheduler, str)
-    if own:
-        try:
-            client = distributed.Client(scheduler, timeout=DASK_CONNECT_TIMEOUT, set_as_default=False)
-        except OSError as err:
-            raise ValueError(f"scheduler={scheduler!r}: cannot connect to a Dask scheduler ({err})") from err
-    else:
-        client = scheduler
+    client = _connect(distributed, scheduler) if own else scheduler
     pending: dict = {}  # future -> (job, attempt)
     ready = distributed.as_completed(loop=client.loop)
 

@@ -202,8 +202,6 @@ def test_unreachable_scheduler_is_a_value_error_within_the_timeout(tmp_path, mon
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="the connect timeout does not cover Dask's handshake: "
-                   "distributed.comm.connect reads the server's handshake without a timeout")
 def test_silent_scheduler_is_a_value_error_within_the_timeout(tmp_path, monkeypatch):
     # A socket that accepts TCP connections (in the kernel's backlog) but never speaks, as a wrong
     # service or a hung scheduler would.  The sweep runs in a thread so that a hang fails the test
