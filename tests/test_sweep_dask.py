@@ -230,3 +230,41 @@ def test_silent_scheduler_is_a_value_error_within_the_timeout(tmp_path, monkeypa
     assert not hung, "run() still connecting 5 s after a 1 s connect timeout"
     assert len(outcome) == 1 and isinstance(outcome[0], ValueError), outcome
     assert "cannot connect to a Dask scheduler" in str(outcome[0])
+
+
+@pytest.mark.slow
+def test_cli_scheduler_option_on_the_real_cluster_with_a_killed_worker(tmp_path, cluster):
+    """As a user would: ``mcover sweep SPEC --out DIR --scheduler tcp://...`` in its own process,
+    one worker SIGKILLed mid-sweep; every record present once and equal to the local pool's."""
+    address, client, workers = cluster
+    calls = str(tmp_path / "calls")
+    grid = {"x": list(range(12)), "seed": [0, 1], "delay": [0.08], "calls": [calls]}
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"task": SLOW, "grid": grid}))
+    out = tmp_path / "cli"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(TESTS), str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    proc = subprocess.Popen([sys.executable, "-m", "mcover", "sweep", str(spec), "--out", str(out),
+                             "--scheduler", address, "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    killed_at = None
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        done = len(list(out.glob("*.json"))) if out.is_dir() else 0
+        if killed_at is None and done >= 4:
+            os.killpg(workers[1].pid, signal.SIGKILL)
+            killed_at = done
+        time.sleep(0.01)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr[-2000:]
+    n = len(sweep.expand_grid(grid))
+    assert killed_at is not None and 4 <= killed_at < n, killed_at
+    assert len(client.scheduler_info()["workers"]) == 1
+    report = json.loads(stdout)
+    assert (report["total"], report["done"], report["failed"], report["ok"]) == (n, n, 0, True)
+    recs = _records(out)
+    keys = [sweep.job_key(SLOW, job) for job in sweep.expand_grid(grid)]
+    assert sorted(recs) == sorted(keys) and all(r["status"] == "ok" for r in recs.values())
+    assert sweep.run(SLOW, grid, tmp_path / "pool", workers=2, progress=False).ok
+    local = _records(tmp_path / "pool")
+    assert {k: r["results"] for k, r in recs.items()} == {k: r["results"] for k, r in local.items()}
