@@ -58,6 +58,7 @@ from scipy.special import ndtr
 
 from fgraph.jit import jit_disabled, njit
 
+from ._ste_common import _int, _real, _teacher, kappas
 from .quantizers import check_levels, thresholds
 
 __all__ = ["MeanFieldResult", "input_kappas", "mean_field", "stationary_density"]
@@ -103,15 +104,6 @@ def _frozen(a) -> np.ndarray:
     return a
 
 
-def _positive(x, name: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {x!r}")
-    v = float(x)
-    if not (math.isfinite(v) and v > 0.0):
-        raise ValueError(f"{name} must be finite and > 0, got {x!r}")
-    return v
-
-
 def input_kappas(input_levels) -> tuple[float, float]:
     """κ₁ = E[xψ(x)] and κ₂ = E[ψ(x)²] for x ~ N(0, 1), ψ = round to the nearest input level.
 
@@ -133,8 +125,6 @@ def input_kappas(input_levels) -> tuple[float, float]:
     """
     if input_levels is None:
         return 1.0, 1.0
-    from .ste import kappas  # the one closed form; ste imports this module at its top
-
     return kappas(input_levels)
 
 
@@ -406,33 +396,24 @@ def mean_field(
     """
     c = check_levels(weight_levels)
     k1, k2 = input_kappas(input_levels)
-    eta = _positive(eta, "eta")
-    tau = _positive(tau, "tau")
-    init_std = _positive(init_std, "init_std")
+    eta = _real(eta, "eta", positive=True)
+    tau = _real(tau, "tau", positive=True)
+    init_std = _real(init_std, "init_std", positive=True)
+    w_const = _teacher(teacher)
     if courant is None:
-        courant = 1.0 if isinstance(teacher, str) else 0.25
-    courant = _positive(courant, "courant")
-    if (isinstance(delta, bool) or not isinstance(delta, numbers.Real)
-            or not (math.isfinite(delta) and delta >= 0)):
-        raise ValueError(f"delta must be finite and >= 0, got {delta!r}")
-    if not (isinstance(init_mean, numbers.Real) and math.isfinite(init_mean)):
-        raise ValueError(f"init_mean must be a finite real number, got {init_mean!r}")
-    if isinstance(n_points, bool) or not isinstance(n_points, numbers.Integral) or n_points < 2:
-        raise ValueError(f"n_points must be an int >= 2, got {n_points!r}")
+        courant = 1.0 if w_const is None else 0.25
+    courant = _real(courant, "courant", positive=True)
+    delta = _real(delta, "delta", nonneg=True)
+    init_mean = _real(init_mean, "init_mean")
+    n_points = _int(n_points, "n_points", 2)
 
-    if isinstance(teacher, str):
-        if teacher != "gaussian":
-            raise ValueError(f"teacher must be 'gaussian' or a float w*, got {teacher!r}")
-        if isinstance(n_teacher, bool) or not isinstance(n_teacher, numbers.Integral) or n_teacher < 2:
-            raise ValueError(f"n_teacher must be an int >= 2, got {n_teacher!r}")
-        nodes, weights = hermegauss(int(n_teacher))
+    if w_const is None:
+        nodes, weights = hermegauss(_int(n_teacher, "n_teacher", 2))
         weights = weights / weights.sum()
         rho = 1.0
-    elif isinstance(teacher, numbers.Real) and not isinstance(teacher, bool) and math.isfinite(teacher):
-        nodes, weights = np.array([float(teacher)]), np.array([1.0])
-        rho = float(teacher) ** 2
     else:
-        raise ValueError(f"teacher must be 'gaussian' or a finite float w*, got {teacher!r}")
+        nodes, weights = np.array([w_const]), np.array([1.0])
+        rho = w_const**2
 
     t = thresholds(c)
     breaks = list(t)
@@ -440,7 +421,7 @@ def mean_field(
         if clip is None:
             clo, chi = float(c[0]), float(c[-1])
         else:
-            w = _positive(clip, "clip")
+            w = _real(clip, "clip", positive=True)
             clo, chi = -w, w
         breaks += [clo, chi]
     elif clip is not None:
